@@ -1,0 +1,64 @@
+// The parts of the GitHub context this action uses, read from the runner's environment and
+// event file. Kept apart from @actions/github so that the common path never loads Octokit.
+
+import { readFileSync } from 'node:fs';
+
+export interface GithubContext {
+  eventName: string;
+  /** owner/name */
+  repository: string;
+  sha: string;
+  ref: string;
+  job: string;
+  runId: string;
+  serverUrl: string;
+  apiUrl: string;
+  /** Set on pull_request and pull_request_target events. */
+  pullRequest?: { number: number; headSha?: string };
+}
+
+export function readContext(env: Record<string, string | undefined>): GithubContext {
+  let payload: Record<string, unknown> = {};
+  const eventPath = env.GITHUB_EVENT_PATH;
+  if (eventPath) {
+    try {
+      payload = JSON.parse(readFileSync(eventPath, 'utf8')) as Record<string, unknown>;
+    } catch {
+      payload = {};
+    }
+  }
+  const pr = (payload.pull_request ?? undefined) as { number?: unknown; head?: { sha?: unknown } } | undefined;
+  const number = typeof pr?.number === 'number' ? pr.number : typeof payload.number === 'number' ? payload.number : undefined;
+  return {
+    eventName: env.GITHUB_EVENT_NAME ?? '',
+    repository: env.GITHUB_REPOSITORY ?? '',
+    sha: env.GITHUB_SHA ?? '',
+    ref: env.GITHUB_REF ?? '',
+    job: env.GITHUB_JOB ?? '',
+    runId: env.GITHUB_RUN_ID ?? '',
+    serverUrl: (env.GITHUB_SERVER_URL ?? 'https://github.com').replace(/\/+$/, ''),
+    apiUrl: (env.GITHUB_API_URL ?? 'https://api.github.com').replace(/\/+$/, ''),
+    pullRequest:
+      pr && number !== undefined
+        ? { number, headSha: typeof pr.head?.sha === 'string' ? pr.head.sha : undefined }
+        : undefined,
+  };
+}
+
+/**
+ * The default run name: `<repo>-pr<N>-<sha7>-<suffix>` on pull requests, else
+ * `<repo>-<ref>-<sha7>-<suffix>`. The random suffix keeps sibling steps (a matrix) apart.
+ */
+export function defaultRunName(ctx: GithubContext, random: () => number = Math.random): string {
+  const repo = clean(ctx.repository.split('/').pop() || 'run');
+  const sha = (ctx.pullRequest?.headSha ?? ctx.sha).slice(0, 7);
+  const ref = ctx.pullRequest ? `pr${ctx.pullRequest.number}` : clean(ctx.ref.replace(/^refs\/(heads|tags)\//, ''));
+  const suffix = Array.from({ length: 5 }, () => 'abcdefghijklmnopqrstuvwxyz0123456789'[Math.floor(random() * 36)]).join('');
+  const parts = [repo, ref, sha].filter(Boolean);
+  const head = parts.join('-').slice(0, 255 - suffix.length - 1);
+  return `${head}-${suffix}`;
+}
+
+function clean(text: string): string {
+  return text.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '');
+}

@@ -1,0 +1,150 @@
+// The Loops API objects this action reads, and parsers that check the fields it relies on.
+// Unknown fields are ignored and optional ones may be missing (the API changes often).
+
+export interface Sampler {
+  id: string;
+  baseUrl: string;
+  status?: string;
+}
+
+export interface Run {
+  id: string;
+  sessionId: string;
+  name: string;
+  baseModel: string;
+  baseUrl: string;
+  createdAt: string;
+  deploymentId?: string;
+  status?: string;
+  sampler?: Sampler;
+  /** The object as the API sent it, for the run_json output. */
+  raw: Record<string, unknown>;
+}
+
+export interface Deployment {
+  id: string;
+  status?: string;
+}
+
+export interface SupportedModel {
+  name: string;
+  maxSeqLen?: number;
+  enabled: boolean;
+  remediation?: string;
+}
+
+export interface Checkpoint {
+  id: string;
+  checkpointId: string;
+}
+
+/** Raised by parsers; the client wraps it with the route. */
+export class ShapeError extends Error {}
+
+type Obj = Record<string, unknown>;
+
+function object(value: unknown, where: string): Obj {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new ShapeError(`${where} is ${value === undefined ? 'missing' : 'not an object'}`);
+  }
+  return value as Obj;
+}
+
+function string(obj: Obj, key: string, where: string): string {
+  const value = obj[key];
+  if (typeof value !== 'string' || value === '') {
+    throw new ShapeError(`${where}.${key} is ${value === undefined ? 'missing' : 'not a non-empty string'}`);
+  }
+  return value;
+}
+
+function optionalString(obj: Obj, key: string): string | undefined {
+  const value = obj[key];
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+function statusName(obj: Obj): string | undefined {
+  const status = obj.status;
+  if (typeof status === 'string') return status;
+  if (status && typeof status === 'object') return optionalString(status as Obj, 'name');
+  return undefined;
+}
+
+function array(obj: Obj, key: string, where: string): unknown[] {
+  const value = obj[key];
+  if (!Array.isArray(value)) throw new ShapeError(`${where}.${key} is ${value === undefined ? 'missing' : 'not a list'}`);
+  return value;
+}
+
+export function parseSessionEnvelope(body: unknown): string {
+  const session = object(object(body, 'body').session, 'session');
+  return string(session, 'id', 'session');
+}
+
+export function parseRun(value: unknown, where = 'run'): Run {
+  const run = object(value, where);
+  const samplerValue = run.sampler;
+  let sampler: Sampler | undefined;
+  if (samplerValue !== null && samplerValue !== undefined) {
+    const s = object(samplerValue, `${where}.sampler`);
+    sampler = {
+      id: string(s, 'id', `${where}.sampler`),
+      baseUrl: string(s, 'base_url', `${where}.sampler`),
+      status: statusName(s),
+    };
+  }
+  const baseModel = string(run, 'base_model', where);
+  return {
+    id: string(run, 'id', where),
+    sessionId: string(run, 'session_id', where),
+    name: optionalString(run, 'name') ?? baseModel,
+    baseModel,
+    baseUrl: string(run, 'base_url', where),
+    createdAt: string(run, 'created_at', where),
+    deploymentId: optionalString(run, 'deployment_id'),
+    status: statusName(run),
+    sampler,
+    raw: run,
+  };
+}
+
+export function parseRunEnvelope(body: unknown): Run {
+  return parseRun(object(body, 'body').run);
+}
+
+export function parseRunList(body: unknown): Run[] {
+  return array(object(body, 'body'), 'runs', 'body').map((item, i) => parseRun(item, `runs[${i}]`));
+}
+
+export function parseDeploymentEnvelope(body: unknown): Deployment {
+  const deployment = object(object(body, 'body').deployment, 'deployment');
+  return { id: string(deployment, 'id', 'deployment'), status: statusName(deployment) };
+}
+
+export function parseDeactivated(body: unknown): string {
+  return string(object(body, 'body'), 'id', 'body');
+}
+
+export function parseCapabilities(body: unknown): SupportedModel[] {
+  return array(object(body, 'body'), 'supported_models', 'body').map((item, i) => {
+    const where = `supported_models[${i}]`;
+    const model = object(item, where);
+    const maxSeqLen = [model.max_seq_len, model.max_context_length].find(
+      (v): v is number => typeof v === 'number' && Number.isInteger(v) && v > 0,
+    );
+    const details = model.enablement_details;
+    const remediation =
+      details && typeof details === 'object' ? optionalString(details as Obj, 'remediation') : undefined;
+    return { name: string(model, 'model_name', where), maxSeqLen, enabled: model.enabled !== false, remediation };
+  });
+}
+
+export function parseCheckpoints(body: unknown): Checkpoint[] {
+  return array(object(body, 'body'), 'checkpoints', 'body').map((item, i) => {
+    const checkpoint = object(item, `checkpoints[${i}]`);
+    return {
+      id: optionalString(checkpoint, 'id') ?? '',
+      checkpointId: optionalString(checkpoint, 'checkpoint_id') ?? '',
+    };
+  });
+}

@@ -1,0 +1,214 @@
+// The whole step: inputs → preflight → session → run (exactly once) → wait → outputs,
+// summary and comment. One try covers it; the single setFailed is in the outer catch.
+
+import * as core from '@actions/core';
+import { type GithubContext, defaultRunName, readContext } from './context.js';
+import { type Settings, parseInputs } from './inputs.js';
+import { UserError, buildRunBody, createRunOnce, ensureSession } from './launch.js';
+import { LoopsClient } from './loops/client.js';
+import type { Run } from './loops/types.js';
+import { plannedRequests, renderPlan } from './plan.js';
+import { preflight } from './preflight.js';
+import { upsertComment } from './report/comment.js';
+import { Outputs, type Status, runOutputs } from './report/outputs.js';
+import { type SummaryData, renderSummary } from './report/summary.js';
+import { type Clock, DEFAULT_POLICY, realClock } from './retry.js';
+import { type WaitResult, waitForReady } from './wait.js';
+
+export const USER_AGENT = 'baseten-loops-launch/0.1';
+
+export interface RunOptions {
+  env?: Record<string, string | undefined>;
+  clock?: Clock;
+  /** Aborted when the runner cancels the workflow (SIGINT/SIGTERM). */
+  signal?: AbortSignal;
+}
+
+export function makeClient(settings: Settings, clock: Clock): LoopsClient {
+  return new LoopsClient({
+    baseUrl: settings.apiBaseUrl,
+    apiKey: settings.apiKey,
+    timeoutMs: settings.requestTimeoutSeconds * 1000,
+    policy: { ...DEFAULT_POLICY, maxRetries: settings.maxRetries },
+    clock,
+    log: (line) => core.info(line),
+    userAgent: USER_AGENT,
+  });
+}
+
+/** Masks the secrets before anything else can print them. */
+export function maskSecrets(env: Record<string, string | undefined>): string[] {
+  const secrets = [core.getInput('api_key'), env.BASETEN_API_KEY ?? '', core.getInput('github_token')]
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+  for (const secret of secrets) core.setSecret(secret);
+  return secrets;
+}
+
+export function redact(text: string, secrets: string[]): string {
+  return secrets.reduce((out, secret) => out.split(secret).join('***'), text);
+}
+
+export async function run(options: RunOptions = {}): Promise<void> {
+  const env = options.env ?? process.env;
+  const clock = options.clock ?? realClock;
+  const signal = options.signal;
+  const startedAt = clock.now();
+  const secrets = maskSecrets(env);
+
+  const outputs = new Outputs((name, value) => core.setOutput(name, value));
+  let status: Status = 'error';
+  let settings: Settings | undefined;
+  let client: LoopsClient | undefined;
+  let ctx: GithubContext | undefined;
+  let run: Run | undefined;
+  let waited: WaitResult | undefined;
+  let sessionCreated: boolean | undefined;
+  let message: string | undefined;
+
+  try {
+    const parsed = parseInputs((name) => core.getInput(name), env);
+    for (const warning of parsed.warnings) core.warning(warning);
+    if (!parsed.ok) {
+      throw new UserError(`Invalid inputs; nothing was sent:\n${parsed.errors.map((e) => `- ${e}`).join('\n')}`);
+    }
+    settings = parsed.settings;
+    ctx = readContext(env);
+    const runName = settings.runName ?? defaultRunName(ctx, clock.random);
+    outputs.set({ run_name: runName, base_model: settings.baseModel });
+
+    if (settings.dryRun) {
+      core.info(renderPlan(settings, plannedRequests(settings, runName)));
+      status = 'dry_run';
+      return;
+    }
+
+    client = makeClient(settings, clock);
+    if (settings.preflight) await preflight(client, settings, core);
+    if (signal?.aborted) {
+      status = 'cancelled';
+      throw new UserError('The workflow was cancelled before the run was created; nothing was created.');
+    }
+
+    const session = await ensureSession(client, settings);
+    sessionCreated = session.created;
+    outputs.set({ session_id: session.id, session_created: String(session.created) });
+    core.info(`${session.created ? 'Created' : 'Reusing'} session ${session.id}`);
+    if (signal?.aborted) {
+      status = 'cancelled';
+      throw new UserError('The workflow was cancelled before the run was created; no run was created.');
+    }
+
+    const created = await createRunOnce(client, buildRunBody(settings, session.id, runName), startedAt, (l) => core.info(l));
+    run = created.run;
+    core.saveState('run_id', run.id);
+    outputs.set(runOutputs(run));
+    status = 'launched';
+    core.info(`${created.adopted ? 'Adopted' : 'Created'} run ${run.id} (${run.name}); sampler ${run.sampler?.baseUrl ?? '(none yet)'}`);
+
+    if (signal?.aborted) {
+      status = 'cancelled';
+      await stopRun(client, settings, run.id, 'the workflow was cancelled', true);
+      throw new UserError(`The workflow was cancelled while run ${run.id} was being created.`);
+    }
+    if (settings.waitFor === 'none') return;
+
+    core.info(`Waiting up to ${settings.waitTimeoutSeconds}s for ${describeWait(settings)}`);
+    waited = await waitForReady({
+      client,
+      waitFor: settings.waitFor,
+      initial: run,
+      timeoutMs: settings.waitTimeoutSeconds * 1000,
+      intervalMs: settings.pollIntervalSeconds * 1000,
+      clock,
+      signal,
+      log: (l) => core.info(l),
+      onObservation: (obs) =>
+        outputs.set({
+          ...runOutputs(obs.run),
+          ...(obs.trainerStatus !== undefined ? { trainer_status: obs.trainerStatus } : {}),
+        }),
+    });
+    run = waited.run;
+    if (waited.outcome === 'ready') {
+      status = 'ready';
+      core.info(`Run ${run.id} is ready after ${Math.round(waited.elapsedMs / 1000)}s; sampler ${run.sampler?.baseUrl ?? ''}`);
+      return;
+    }
+    status = waited.outcome;
+    const stopped = await stopRun(client, settings, run.id, waited.reason ?? waited.outcome, waited.outcome === 'cancelled');
+    throw new UserError(
+      `Run ${run.id} ${waited.outcome === 'timed_out' ? 'timed out' : waited.outcome === 'cancelled' ? 'was cancelled' : 'failed'}: ` +
+        `${waited.reason}. ${stopped}`,
+    );
+  } catch (error) {
+    message = redact(errorMessage(error), secrets);
+    core.setFailed(message);
+  } finally {
+    outputs.set({ status });
+    if (settings) {
+      const data = {
+        settings,
+        status,
+        runId: run?.id,
+        runName: run?.name ?? outputs.get('run_name'),
+        sessionId: outputs.get('session_id'),
+        sessionCreated,
+        samplerBaseUrl: run?.sampler?.baseUrl,
+        samplerStatus: waited?.samplerStatus ?? run?.sampler?.status,
+        trainerStatus: waited?.trainerStatus,
+        message: message ? firstLine(message) : undefined,
+      };
+      await writeSummary({ ...data, timeToReadyMs: status === 'ready' ? waited?.elapsedMs : undefined });
+      if (settings.commentOnPr && !settings.dryRun && ctx) {
+        await upsertComment(ctx, settings.githubToken, data, core, settings.requestTimeoutSeconds * 1000);
+      }
+    }
+    client?.dispose();
+  }
+}
+
+/** Deactivates the run when deactivate_on_failure is on; returns a sentence for the error. */
+async function stopRun(client: LoopsClient, settings: Settings, runId: string, why: string, hurry: boolean): Promise<string> {
+  if (!settings.deactivateOnFailure) {
+    core.warning(`Run ${runId} is still running (deactivate_on_failure is false).`);
+    return `The run was left running (deactivate_on_failure: false).`;
+  }
+  try {
+    // When cancelled the runner allows a few seconds only: fewer retries.
+    await client.deactivateRun(runId, hurry ? Math.min(1, settings.maxRetries) : undefined);
+    core.saveState('deactivated', 'true');
+    core.info(`Deactivated run ${runId} (${why}) so that no GPU is left running`);
+    return 'The run was deactivated.';
+  } catch (error) {
+    const text = `Could not deactivate run ${runId}: ${errorMessage(error)}. Deactivate it by hand (POST /v1/loops/runs/${runId}/deactivate).`;
+    core.error(text);
+    return text;
+  }
+}
+
+function describeWait(settings: Settings): string {
+  return {
+    none: '',
+    sampler: 'the sampler to be ACTIVE',
+    trainer: 'the trainer to be RUNNING',
+    all: 'the sampler to be ACTIVE and the trainer RUNNING',
+  }[settings.waitFor];
+}
+
+async function writeSummary(data: SummaryData): Promise<void> {
+  try {
+    await core.summary.addRaw(renderSummary(data)).write();
+  } catch (error) {
+    core.debug(`job summary not written: ${errorMessage(error)}`);
+  }
+}
+
+export function errorMessage(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  return String(error);
+}
+
+function firstLine(text: string): string {
+  return text.split('\n')[0] ?? text;
+}

@@ -1,0 +1,65 @@
+// The dry run: the requests the action would send, with the key redacted.
+
+import type { Settings } from './inputs.js';
+import { buildRunBody } from './launch.js';
+
+export interface PlannedRequest {
+  method: string;
+  path: string;
+  body?: unknown;
+  note?: string;
+}
+
+export const NEW_SESSION = '<id of the session created above>';
+
+export function plannedRequests(settings: Settings, runName: string): PlannedRequest[] {
+  const plan: PlannedRequest[] = [];
+  if (settings.preflight) {
+    plan.push({ method: 'GET', path: '/v1/loops/capabilities', note: 'preflight: base_model and max_seq_len' });
+    if (settings.checkpointPath) {
+      plan.push({
+        method: 'GET',
+        path: `/v1/loops/checkpoints?checkpoint_path=${encodeURIComponent(settings.checkpointPath)}`,
+        note: 'preflight: checkpoint_path exists',
+      });
+    }
+  }
+  if (settings.sessionId) {
+    plan.push({ method: 'GET', path: `/v1/loops/sessions/${settings.sessionId}`, note: 'reuse session_id' });
+  } else {
+    plan.push({
+      method: 'POST',
+      path: '/v1/loops/sessions',
+      body: settings.trainingProjectId ? { training_project_id: settings.trainingProjectId } : {},
+    });
+  }
+  plan.push({
+    method: 'POST',
+    path: '/v1/loops/runs',
+    body: buildRunBody(settings, settings.sessionId ?? NEW_SESSION, runName),
+  });
+  if (settings.waitFor !== 'none') {
+    const what = { sampler: 'the sampler is ACTIVE', trainer: 'the trainer is RUNNING', all: 'the sampler is ACTIVE and the trainer RUNNING' }[
+      settings.waitFor
+    ];
+    plan.push({
+      method: 'GET',
+      path: '/v1/loops/runs/<run_id>',
+      note: `${settings.waitFor === 'sampler' ? '' : 'with GET /v1/loops/deployments/<deployment_id>, '}every ${settings.pollIntervalSeconds}s until ${what}, at most ${settings.waitTimeoutSeconds}s`,
+    });
+  }
+  return plan;
+}
+
+export function renderPlan(settings: Settings, plan: PlannedRequest[]): string {
+  const lines = [
+    `Dry run: nothing is sent. These requests would go to ${settings.apiBaseUrl} with "Authorization: Bearer ***":`,
+  ];
+  for (const request of plan) {
+    lines.push(`  ${request.method} ${request.path}${request.note ? `  (${request.note})` : ''}`);
+    if (request.body !== undefined) {
+      lines.push(...JSON.stringify(request.body, null, 2).split('\n').map((l) => `    ${l}`));
+    }
+  }
+  return lines.join('\n');
+}

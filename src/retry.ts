@@ -1,0 +1,113 @@
+// One retry policy for every call: capped exponential backoff with full jitter, Retry-After
+// honoured within a cap, and a log line per retry naming the operation, attempt and reason.
+// Clock, sleep and randomness are injected so that tests run without waiting.
+
+import { LoopsError } from './loops/errors.js';
+import { formatSeconds } from './loops/http.js';
+
+export interface RetryPolicy {
+  maxRetries: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+  /** Longest Retry-After honoured; a longer one is clipped to this. */
+  maxRetryAfterMs: number;
+}
+
+export const DEFAULT_POLICY: Omit<RetryPolicy, 'maxRetries'> = {
+  baseDelayMs: 1000,
+  maxDelayMs: 20_000,
+  maxRetryAfterMs: 60_000,
+};
+
+export interface Clock {
+  now(): number;
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+  random(): number;
+}
+
+export const realClock: Clock = {
+  now: () => Date.now(),
+  random: () => Math.random(),
+  sleep: (ms, signal) =>
+    new Promise((resolve) => {
+      if (signal?.aborted) return resolve();
+      const done = (): void => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      signal?.addEventListener('abort', done, { once: true });
+    }),
+};
+
+/**
+ * Delay before retry number `retry` (1-based). Without Retry-After: a uniform draw from
+ * [0, min(cap, base·2^(retry-1))] (full jitter). With Retry-After: that delay (clipped)
+ * plus up to one base delay of jitter, so that throttled clients do not return in step.
+ */
+export function backoffDelay(retry: number, policy: RetryPolicy, random: () => number, retryAfterMs?: number): number {
+  if (retryAfterMs !== undefined) {
+    return Math.min(retryAfterMs, policy.maxRetryAfterMs) + random() * policy.baseDelayMs;
+  }
+  const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (retry - 1));
+  return random() * ceiling;
+}
+
+/** Retry-After as seconds or an HTTP date, in milliseconds from now; undefined when absent or unreadable. */
+export function parseRetryAfter(value: string | string[] | undefined, now: number): number | undefined {
+  const text = Array.isArray(value) ? value[0] : value;
+  if (!text) return undefined;
+  if (/^\s*\d+(\.\d+)?\s*$/.test(text)) return Math.round(Number(text) * 1000);
+  const date = Date.parse(text);
+  if (Number.isNaN(date)) return undefined;
+  return Math.max(0, date - now);
+}
+
+export interface RetryOptions {
+  policy: RetryPolicy;
+  clock: Clock;
+  log: (line: string) => void;
+  /**
+   * Called after a retryable failure, before waiting. Returning a value ends the loop with it
+   * (used to adopt a run that an ambiguous create did make).
+   */
+  recover?: (error: LoopsError) => Promise<unknown>;
+}
+
+/** Runs `attempt` until it succeeds, fails for good, or retries run out. */
+export async function withRetry<T>(operation: string, attempt: () => Promise<T>, options: RetryOptions): Promise<T> {
+  const { policy, clock, log } = options;
+  for (let tries = 1; ; tries++) {
+    try {
+      return await attempt();
+    } catch (error) {
+      if (!(error instanceof LoopsError) || !error.retryable) throw error;
+      if (options.recover) {
+        const recovered = await options.recover(error);
+        if (recovered !== undefined) return recovered as T;
+      }
+      if (tries > policy.maxRetries) {
+        throw new RetriesExhaustedError(operation, tries, error);
+      }
+      const delay = backoffDelay(tries, policy, clock.random, error.retryAfterMs);
+      log(
+        `${operation}: attempt ${tries} of ${policy.maxRetries + 1} failed (${error.reason}); retrying in ${formatSeconds(
+          Math.round(delay / 100) * 100,
+        )}`,
+      );
+      await clock.sleep(delay);
+    }
+  }
+}
+
+export class RetriesExhaustedError extends Error {
+  constructor(
+    readonly operation: string,
+    readonly attempts: number,
+    readonly last: LoopsError,
+  ) {
+    super(`${last.message} (gave up after ${attempts} attempt${attempts === 1 ? '' : 's'})`);
+    this.name = 'RetriesExhaustedError';
+  }
+}

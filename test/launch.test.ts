@@ -1,0 +1,108 @@
+import { describe, expect, it } from 'vitest';
+import { parseInputs } from '../src/inputs.js';
+import { buildRunBody, matchingRuns } from '../src/launch.js';
+import { plannedRequests, renderPlan } from '../src/plan.js';
+import type { Run } from '../src/loops/types.js';
+
+function settings(values: Record<string, string>) {
+  const result = parseInputs((n) => ({ api_key: 'k', base_model: 'Qwen/Qwen3-8B', ...values })[n] ?? '', {});
+  if (!result.ok) throw new Error(result.errors.join());
+  return result.settings;
+}
+
+describe('buildRunBody', () => {
+  it('maps every input and leaves unset optional fields out', () => {
+    expect(buildRunBody(settings({}), 's1', 'n1')).toEqual({
+      session_id: 's1',
+      base_model: 'Qwen/Qwen3-8B',
+      name: 'n1',
+      lora_rank: 64,
+      scale_down_delay_seconds: 3600,
+      availability_model: 'dedicated',
+      replicas: 1,
+    });
+    expect(
+      buildRunBody(
+        settings({
+          max_seq_len: '2048',
+          seed: '0',
+          checkpoint_path: 'bt://loops:r0/weights/step-2',
+          reuse_from_run_id: 'r0',
+          reuse_from_session_id: 's0',
+          availability_model: 'spot',
+          replicas: '3',
+          lora_rank: '8',
+          scale_down_delay_seconds: '120',
+        }),
+        's1',
+        'n1',
+      ),
+    ).toEqual({
+      session_id: 's1',
+      base_model: 'Qwen/Qwen3-8B',
+      name: 'n1',
+      lora_rank: 8,
+      scale_down_delay_seconds: 120,
+      availability_model: 'spot',
+      replicas: 3,
+      max_seq_len: 2048,
+      seed: 0,
+      path: 'bt://loops:r0/weights/step-2',
+      reuse_from_run_id: 'r0',
+      reuse_from_session_id: 's0',
+    });
+  });
+});
+
+describe('matchingRuns', () => {
+  const run = (id: string, sessionId: string, name: string, createdAt: string): Run => ({
+    id,
+    sessionId,
+    name,
+    baseModel: 'Qwen/Qwen3-8B',
+    baseUrl: 'https://t',
+    createdAt,
+    raw: {},
+  });
+  const body = buildRunBody(settings({}), 's1', 'mine');
+  const started = Date.parse('2026-11-21T10:00:00Z');
+
+  it('adopts only a run of this session and name created since the step began', () => {
+    const runs = [
+      run('other-session', 's2', 'mine', '2026-11-21T10:00:05Z'),
+      run('other-name', 's1', 'theirs', '2026-11-21T10:00:05Z'),
+      run('too-old', 's1', 'mine', '2026-11-21T09:00:00Z'),
+      run('later', 's1', 'mine', '2026-11-21T10:00:09Z'),
+      run('ours', 's1', 'mine', '2026-11-21T10:00:04Z'),
+    ];
+    expect(matchingRuns(runs, body, started).map((r) => r.id)).toEqual(['ours', 'later']);
+  });
+
+  it('allows for a server clock slightly behind ours', () => {
+    expect(matchingRuns([run('skewed', 's1', 'mine', '2026-11-21T09:59:30Z')], body, started)).toHaveLength(1);
+  });
+});
+
+describe('dry-run plan', () => {
+  it('lists the requests in order with the body, and redacts the key', () => {
+    const s = settings({ checkpoint_path: 'bt://loops:r0/weights/step-2', api_key: 'super-secret' });
+    const plan = plannedRequests(s, 'n1');
+    expect(plan.map((p) => `${p.method} ${p.path.split('?')[0]}`)).toEqual([
+      'GET /v1/loops/capabilities',
+      'GET /v1/loops/checkpoints',
+      'POST /v1/loops/sessions',
+      'POST /v1/loops/runs',
+      'GET /v1/loops/runs/<run_id>',
+    ]);
+    const text = renderPlan(s, plan);
+    expect(text).toContain('Bearer ***');
+    expect(text).not.toContain('super-secret');
+    expect(text).toContain('"path": "bt://loops:r0/weights/step-2"');
+  });
+
+  it('verifies a reused session instead of creating one, and skips preflight and waiting when off', () => {
+    const plan = plannedRequests(settings({ session_id: 's9', preflight: 'false', wait_for: 'none' }), 'n1');
+    expect(plan.map((p) => `${p.method} ${p.path}`)).toEqual(['GET /v1/loops/sessions/s9', 'POST /v1/loops/runs']);
+    expect((plan[1]?.body as { session_id: string }).session_id).toBe('s9');
+  });
+});

@@ -1,0 +1,130 @@
+import { describe, expect, it } from 'vitest';
+import { ApiError, NetworkError } from '../src/loops/errors.js';
+import { type Clock, type RetryPolicy, RetriesExhaustedError, backoffDelay, parseRetryAfter, withRetry } from '../src/retry.js';
+
+const policy: RetryPolicy = { maxRetries: 3, baseDelayMs: 1000, maxDelayMs: 5000, maxRetryAfterMs: 60_000 };
+
+function fakeClock(random = 0.5): Clock & { slept: number[] } {
+  let now = 0;
+  const slept: number[] = [];
+  return {
+    slept,
+    now: () => now,
+    random: () => random,
+    sleep: async (ms) => {
+      slept.push(ms);
+      now += ms;
+    },
+  };
+}
+
+describe('backoffDelay', () => {
+  it('draws from a ceiling that doubles and is capped (full jitter)', () => {
+    expect([1, 2, 3, 4, 5].map((n) => backoffDelay(n, policy, () => 1))).toEqual([1000, 2000, 4000, 5000, 5000]);
+    expect(backoffDelay(3, policy, () => 0)).toBe(0);
+    expect(backoffDelay(2, policy, () => 0.25)).toBe(500);
+  });
+
+  it('honours Retry-After within the cap, plus jitter', () => {
+    expect(backoffDelay(1, policy, () => 0, 7000)).toBe(7000);
+    expect(backoffDelay(1, policy, () => 0.5, 7000)).toBe(7500);
+    expect(backoffDelay(1, policy, () => 0, 3_600_000)).toBe(60_000);
+  });
+});
+
+describe('parseRetryAfter', () => {
+  it('reads seconds and HTTP dates', () => {
+    expect(parseRetryAfter('3', 0)).toBe(3000);
+    expect(parseRetryAfter('0.5', 0)).toBe(500);
+    const now = Date.parse('2026-11-21T10:00:00Z');
+    expect(parseRetryAfter('Sat, 21 Nov 2026 10:00:05 GMT', now)).toBe(5000);
+    expect(parseRetryAfter('Sat, 21 Nov 2026 09:00:00 GMT', now)).toBe(0);
+    expect(parseRetryAfter('soon', now)).toBeUndefined();
+    expect(parseRetryAfter(undefined, now)).toBeUndefined();
+  });
+});
+
+describe('withRetry', () => {
+  it('retries transient failures and logs the operation, attempt and reason', async () => {
+    const clock = fakeClock();
+    const lines: string[] = [];
+    let calls = 0;
+    const value = await withRetry(
+      'get run',
+      async () => {
+        calls++;
+        if (calls === 1) throw new ApiError('GET', '/v1/loops/runs/r', 503, 'busy');
+        if (calls === 2) throw new NetworkError('GET', '/v1/loops/runs/r', 'timeout after 30s', { ambiguous: true });
+        return 'ok';
+      },
+      { policy, clock, log: (l) => lines.push(l) },
+    );
+    expect(value).toBe('ok');
+    expect(calls).toBe(3);
+    expect(lines).toEqual([
+      'get run: attempt 1 of 4 failed (HTTP 503 Service Unavailable); retrying in 0.5s',
+      'get run: attempt 2 of 4 failed (timeout after 30s); retrying in 1s',
+    ]);
+    expect(clock.slept).toEqual([500, 1000]);
+  });
+
+  it('fails at once on a 4xx other than 408 and 429', async () => {
+    for (const status of [400, 401, 403, 404, 409, 422]) {
+      let calls = 0;
+      const attempt = async () => {
+        calls++;
+        throw new ApiError('POST', '/v1/loops/runs', status, 'no');
+      };
+      await expect(withRetry('create run', attempt, { policy, clock: fakeClock(), log: () => {} })).rejects.toBeInstanceOf(ApiError);
+      expect(calls, `HTTP ${status}`).toBe(1);
+    }
+  });
+
+  it('retries 408 and 429, waiting for Retry-After', async () => {
+    const clock = fakeClock(0);
+    let calls = 0;
+    await withRetry(
+      'create session',
+      async () => {
+        calls++;
+        if (calls === 1) throw new ApiError('POST', '/v1/loops/sessions', 429, 'slow down', 4000);
+        if (calls === 2) throw new ApiError('POST', '/v1/loops/sessions', 408, '');
+        return 1;
+      },
+      { policy, clock, log: () => {} },
+    );
+    expect(calls).toBe(3);
+    expect(clock.slept[0]).toBe(4000);
+  });
+
+  it('gives up after max_retries and says how many attempts were made', async () => {
+    let calls = 0;
+    const error = await withRetry(
+      'get run',
+      async () => {
+        calls++;
+        throw new ApiError('GET', '/v1/loops/runs/r', 500, 'boom');
+      },
+      { policy, clock: fakeClock(), log: () => {} },
+    ).catch((e: unknown) => e);
+    expect(calls).toBe(4);
+    expect(error).toBeInstanceOf(RetriesExhaustedError);
+    expect((error as Error).message).toBe(
+      'GET /v1/loops/runs/r failed: HTTP 500 Internal Server Error: boom (gave up after 4 attempts)',
+    );
+  });
+
+  it('lets recover end the loop with a value', async () => {
+    let calls = 0;
+    const value = await withRetry(
+      'create run',
+      async () => {
+        calls++;
+        throw new ApiError('POST', '/v1/loops/runs', 502, '');
+      },
+      { policy, clock: fakeClock(), log: () => {}, recover: async () => 'adopted' },
+    );
+    expect(value).toBe('adopted');
+    expect(calls).toBe(1);
+  });
+});

@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { renderSummary, summaryRows } from '../src/report/summary.js';
+
+const settings = { baseModel: 'Qwen/Qwen3-8B', loraRank: 32, maxSeqLen: undefined, seed: undefined, checkpointPath: undefined };
+
+describe('job summary', () => {
+  it('has a row for each detail of the run', () => {
+    const rows = summaryRows({
+      settings: { ...settings, maxSeqLen: 4096, seed: 7, checkpointPath: 'bt://loops:r0/weights/step-1' },
+      status: 'ready',
+      runId: 'r1',
+      runName: 'pr-1',
+      sessionId: 's1',
+      sessionCreated: false,
+      samplerBaseUrl: 'https://sampler.example',
+      samplerStatus: 'ACTIVE',
+      timeToReadyMs: 12_340,
+    });
+    expect(Object.fromEntries(rows)).toEqual({
+      Run: 'r1 (pr-1)',
+      Session: 's1 (reused)',
+      'Base model': 'Qwen/Qwen3-8B',
+      'LoRA rank': '32',
+      'Sequence length': '4096',
+      Seed: '7',
+      Checkpoint: 'bt://loops:r0/weights/step-1',
+      'Sampler URL': 'https://sampler.example',
+      Status: 'ready (sampler ACTIVE)',
+      'Time to ready': '12.3s',
+    });
+  });
+
+  it('marks what is unset and a new session', () => {
+    const rows = Object.fromEntries(summaryRows({ settings, status: 'launched', sessionId: 's2', sessionCreated: true }));
+    expect(rows.Session).toBe('s2 (new)');
+    expect(rows['Sequence length']).toBe('model maximum');
+    expect(rows.Seed).toBe('—');
+    expect(rows['Time to ready']).toBe('—');
+  });
+
+  it('escapes HTML from user-controlled values', () => {
+    const html = renderSummary({ settings, status: 'error', runName: '<img src=x>', message: 'a & b' });
+    expect(html).toContain('&lt;img src=x&gt;');
+    expect(html).not.toContain('<img');
+    expect(html).toContain('a &amp; b');
+  });
+});

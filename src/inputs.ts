@@ -147,7 +147,7 @@ export function parseInputs(read: InputReader, env: Record<string, string | unde
   const dryRun = bool('dry_run');
   const apiKey = raw('api_key') || (env.BASETEN_API_KEY ?? '').trim();
   if (!apiKey && !dryRun) errors.push(MISSING_KEY_MESSAGE);
-  if (apiKey && /[\s\u0000-\u001f\u007f]/.test(apiKey)) {
+  if (apiKey && (/\s/.test(apiKey) || CONTROL_CHARS.test(apiKey))) {
     errors.push('api_key: contains whitespace or control characters; check how the secret was stored');
   }
 

@@ -86,7 +86,7 @@ export async function waitForReady(opts: WaitOptions): Promise<WaitResult> {
       ['trainer', previous?.trainerStatus, obs.trainerStatus],
     ];
     for (const [what, before, now] of changes) {
-      if (now !== undefined && now !== before) log(`${what} ${opts.initial.id}: ${before ? `${before} → ` : ''}${now} (${t})`);
+      if (now !== undefined && now !== before) log(`Run ${opts.initial.id}: ${what} ${before ? `${before} → ` : ''}${now} (${t})`);
     }
     opts.onObservation?.(obs);
   };

@@ -158,12 +158,45 @@ function spawnStep(env: Record<string, string>, options: RunnerOptions): Promise
   });
 }
 
-/** Runs the main step in a fresh workspace and returns what a runner would see. */
+/** The secrets a step was given: the API key and the GitHub token, from inputs or env. */
+export function secretsOf(env: Record<string, string>): string[] {
+  return [env.INPUT_API_KEY, env.BASETEN_API_KEY, env.INPUT_GITHUB_TOKEN, env.GITHUB_TOKEN]
+    .map((s) => (s ?? '').trim())
+    .filter((s) => s.length >= 4);
+}
+
+/**
+ * Every place a step could leak a secret to: stdout and stderr (less the ::add-mask:: lines,
+ * through which the runner learns what to mask), and the output, state and summary files.
+ */
+export function findLeaks(result: Pick<StepResult, 'stdout' | 'stderr' | 'files'>, secrets: string[]): string[] {
+  const logs = `${result.stdout}\n${result.stderr}`
+    .split('\n')
+    .filter((line) => !line.startsWith('::add-mask::'))
+    .join('\n');
+  const places = { log: logs, files: result.files };
+  const leaks: string[] = [];
+  for (const secret of secrets) {
+    for (const [where, text] of Object.entries(places)) if (text.includes(secret)) leaks.push(`${where} contains a secret`);
+  }
+  return leaks;
+}
+
+function assertNoLeaks(result: StepResult, env: Record<string, string>): void {
+  const leaks = findLeaks(result, secretsOf(env));
+  if (leaks.length > 0) throw new Error(`secret leaked by the step: ${leaks.join('; ')}`);
+}
+
+/**
+ * Runs the main step in a fresh workspace and returns what a runner would see. Every run is
+ * scanned for the secrets it was given; a leak fails the calling test.
+ */
 export async function runStep(options: RunnerOptions = {}): Promise<StepResult & { workspace: StepWorkspace }> {
   const workspace = new StepWorkspace(options.event ?? {});
   const env = { ...workspace.baseEnv(), ...inputEnv(options.inputs), ...options.env };
-  const result = await spawnStep(env, options);
-  return { ...result, ...workspace.read(), workspace };
+  const result = { ...(await spawnStep(env, options)), ...workspace.read() };
+  assertNoLeaks(result, env);
+  return { ...result, workspace };
 }
 
 /** Runs the post step of an earlier main step, with the state it saved (STATE_* env). */
@@ -177,6 +210,7 @@ export async function runPostStep(
   writeFileSync(workspace.stateFile, '');
   writeFileSync(workspace.summaryFile, '');
   const env = { ...workspace.baseEnv(), ...inputEnv(options.inputs), ...stateEnv, ...options.env };
-  const result = await spawnStep(env, options);
-  return { ...result, ...workspace.read() };
+  const result = { ...(await spawnStep(env, options)), ...workspace.read() };
+  assertNoLeaks(result, env);
+  return result;
 }

@@ -115,7 +115,13 @@ export class LoopsClient {
     const policy = { ...this.options.policy, maxRetries: opts.maxRetries ?? this.options.policy.maxRetries };
     return withRetry(
       operation,
-      async () => interpret(await this.transport.send(method, path, opts.body), method, path, parse, this.options.clock),
+      async () => {
+        const response = await this.transport.send(method, path, opts.body);
+        // Whatever the server sends back (an error page echoing headers, say) must not carry the
+        // key into an error, a log line or an output: scrub it before anything reads the body.
+        if (this.options.apiKey) response.body = response.body.split(this.options.apiKey).join('***');
+        return interpret(response, method, path, parse, this.options.clock);
+      },
       { policy, clock: this.options.clock, log: this.options.log, recover: opts.recover },
     );
   }

@@ -81,10 +81,12 @@ export class Transport {
         fn();
       };
       const timer = setTimeout(() => {
-        message?.destroy();
+        // Settle first: destroying the message emits 'aborted' at once, which would otherwise
+        // report a stalled body as a closed connection.
         finish(() =>
           reject(new NetworkError(method, route, `timeout after ${formatSeconds(timeoutMs)}`, { ambiguous: true })),
         );
+        message?.destroy();
       }, timeoutMs);
 
       this.http.request(method, url.href, data, headers).then(

@@ -42,16 +42,20 @@ export const realClock: Clock = {
 };
 
 /**
- * Delay before retry number `retry` (1-based). Without Retry-After: a uniform draw from
- * [0, min(cap, base·2^(retry-1))] (full jitter). With Retry-After: that delay (clipped)
- * plus up to one base delay of jitter, so that throttled clients do not return in step.
+ * Delay before retry number `retry` (1-based): a uniform draw from [0, min(cap, base·2^(retry-1))]
+ * (full jitter). With Retry-After (clipped to its cap) the wait is at least that long, and the
+ * draw on top spans a window that doubles with each throttled retry, [RA, RA·2^retry]: clients
+ * all told "1 second" would otherwise come back together and be throttled again, and a crowd
+ * spread this way drains without anyone running out of attempts (bench/scale.ts: a window that
+ * grows only linearly is a little faster but lets 1 or 2 of 50 launches fail), while the lower
+ * bound staying at RA keeps the server's capacity in use as the crowd thins.
  */
 export function backoffDelay(retry: number, policy: RetryPolicy, random: () => number, retryAfterMs?: number): number {
-  if (retryAfterMs !== undefined) {
-    return Math.min(retryAfterMs, policy.maxRetryAfterMs) + random() * policy.baseDelayMs;
-  }
-  const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (retry - 1));
-  return random() * ceiling;
+  const growth = 2 ** (retry - 1);
+  if (retryAfterMs === undefined) return random() * Math.min(policy.maxDelayMs, policy.baseDelayMs * growth);
+  const wait = Math.min(retryAfterMs, policy.maxRetryAfterMs);
+  const spread = Math.min(policy.maxDelayMs, Math.max(wait, policy.baseDelayMs) * (2 * growth - 1));
+  return wait + random() * spread;
 }
 
 /** Retry-After as seconds or an HTTP date, in milliseconds from now; undefined when absent or unreadable. */

@@ -25,9 +25,15 @@ describe('backoffDelay', () => {
     expect(backoffDelay(2, policy, () => 0.25)).toBe(500);
   });
 
-  it('honours Retry-After within the cap, plus jitter', () => {
+  it('honours Retry-After within the cap, with jitter that widens with each retry', () => {
     expect(backoffDelay(1, policy, () => 0, 7000)).toBe(7000);
-    expect(backoffDelay(1, policy, () => 0.5, 7000)).toBe(7500);
+    expect(backoffDelay(1, policy, () => 0.5, 7000)).toBe(9500);
+    // Window [RA, RA·2^retry]: RA 1 s → [1, 2], [1, 4], [1, 8] s; the spread is capped like any backoff.
+    expect(backoffDelay(1, policy, () => 1, 1000)).toBe(2000);
+    expect(backoffDelay(2, policy, () => 1, 1000)).toBe(4000);
+    expect(backoffDelay(3, policy, () => 0, 1000)).toBe(1000);
+    expect(backoffDelay(3, policy, () => 1, 1000)).toBe(6000);
+    expect(backoffDelay(3, policy, () => 0.5, 30_000)).toBe(32_500);
     expect(backoffDelay(1, policy, () => 0, 3_600_000)).toBe(60_000);
   });
 });

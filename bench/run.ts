@@ -1,0 +1,97 @@
+// The benchmark suite: `npx tsx bench/run.ts [footprint|time|readiness|scale ...]`.
+// Runs the sections one after another (never concurrently, so they do not disturb each
+// other), prints each table, and — when all sections ran — writes BENCHMARKS.md.
+// BENCH_PAIRS (default 15) sets the measured A/B pairs; BENCH_NODE24 a Node 24 binary.
+
+import { writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { ROOT } from '../test/support/runner.js';
+import { type Section, markdownTable, nodeBinaries, verdict } from './common.js';
+import { footprint } from './footprint.js';
+import { readiness } from './readiness.js';
+import { scale } from './scale.js';
+import { timeToOutputs } from './time-to-outputs.js';
+
+const COMMAND = 'npm run bench   # = npx tsx bench/run.ts';
+const pairs = Math.max(15, Number(process.env.BENCH_PAIRS ?? 15) || 15);
+const nodes = nodeBinaries();
+
+const SECTIONS: Record<string, () => Promise<Section>> = {
+  time: () => timeToOutputs(nodes, pairs),
+  readiness: () => readiness(3),
+  scale: () => scale(50, 10),
+  footprint: () => footprint(nodes),
+};
+
+const wanted = process.argv.slice(2);
+for (const name of wanted) if (!(name in SECTIONS)) throw new Error(`unknown section ${name}; one of ${Object.keys(SECTIONS).join(', ')}`);
+const names = wanted.length > 0 ? wanted : Object.keys(SECTIONS);
+
+const cpus = os.cpus();
+const machine =
+  `${cpus.length} cores (${cpus[0]?.model.trim() ?? 'unknown CPU'}), ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, ` +
+  `${os.type()} ${os.release()} ${os.arch()}; load average at start ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`;
+const header = [
+  `Command: \`${COMMAND}\``,
+  `Date: ${new Date().toISOString()}`,
+  `Node: ${nodes.map((n) => `${n.label} ${n.version} (${n.path})`).join('; ')}`,
+  `Machine: ${machine}`,
+];
+console.log(header.join('\n'));
+
+const started = performance.now();
+const sections: Section[] = [];
+for (const name of names) {
+  const t = performance.now();
+  console.log(`\n… running ${name}`);
+  const section = await (SECTIONS[name] as () => Promise<Section>)();
+  sections.push(section);
+  console.log(render(section));
+  console.log(`(${((performance.now() - t) / 1000).toFixed(1)} s)`);
+}
+
+const checks = sections.flatMap((s) => s.checks);
+const summary = [
+  '## Targets',
+  '',
+  ...checks.map((c) => `- ${verdict(c.pass)} — ${c.target}`),
+  '',
+  `${checks.filter((c) => c.pass).length} of ${checks.length} targets met; the suite took ${((performance.now() - started) / 1000).toFixed(0)} s.`,
+].join('\n');
+console.log(`\n${summary}`);
+
+if (wanted.length === 0) {
+  const doc = [
+    '# Benchmarks',
+    '',
+    'Produced by `bench/run.ts` against the local Loops emulator (see bench/README.md). Reproduce with:',
+    '',
+    '```sh',
+    COMMAND,
+    '```',
+    '',
+    ...header.map((line) => `- ${line}`),
+    '',
+    ...sections.map(render),
+    summary,
+    '',
+  ].join('\n');
+  writeFileSync(join(ROOT, 'BENCHMARKS.md'), doc);
+  console.log('\nWrote BENCHMARKS.md');
+} else {
+  console.log('\n(BENCHMARKS.md is written only when every section runs.)');
+}
+
+function render(section: Section): string {
+  return [
+    `## ${section.title}`,
+    '',
+    section.about,
+    '',
+    markdownTable(section.table),
+    '',
+    ...(section.notes ?? []).map((n) => `- ${n}`),
+    ...(section.notes?.length ? [''] : []),
+  ].join('\n');
+}

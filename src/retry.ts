@@ -15,7 +15,7 @@ export interface RetryPolicy {
 
 export const DEFAULT_POLICY: Omit<RetryPolicy, 'maxRetries'> = {
   baseDelayMs: 1000,
-  maxDelayMs: 20_000,
+  maxDelayMs: 10_000,
   maxRetryAfterMs: 60_000,
 };
 

@@ -1,48 +1,22 @@
 // End to end: the error text a user sees when the API refuses. Each names the method, route
 // and HTTP status with the server's detail; 401/403 add a hint about the key; no stack traces.
 
-import { describe, expect, test as base } from 'vitest';
-import { type Emulator, type EmulatorOptions, type RecordedRequest, startEmulator } from '../emulator/server.js';
-import { type RunnerOptions, type StepResult, type StepWorkspace, runStep } from '../support/runner.js';
+import { describe, expect } from 'vitest';
+import { requestsTo, stepTest } from '../support/e2e.js';
+import type { Emulator } from '../emulator/server.js';
+import type { StepResult } from '../support/runner.js';
 
 const KEY = 'loops-e2e-errors-key-a81d';
 const MODEL = 'Qwen/Qwen3-8B';
 
-type Step = StepResult & { workspace: StepWorkspace };
 
-const test = base.extend<{
-  loops: (opts?: EmulatorOptions) => Promise<Emulator>;
-  step: (opts: RunnerOptions) => Promise<Step>;
-}>({
-  // eslint-disable-next-line no-empty-pattern
-  loops: async ({}, use) => {
-    const started: Emulator[] = [];
-    await use(async (opts = {}) => {
-      const emulator = await startEmulator({ apiKeys: [KEY], samplerTimeline: [{ status: 'ACTIVE' }], ...opts });
-      started.push(emulator);
-      return emulator;
-    });
-    await Promise.all(started.map((e) => e.close()));
-  },
-  // eslint-disable-next-line no-empty-pattern
-  step: async ({}, use) => {
-    const workspaces: StepWorkspace[] = [];
-    await use(async (opts) => {
-      const result = await runStep({ timeoutMs: 20_000, ...opts });
-      workspaces.push(result.workspace);
-      return result;
-    });
-    for (const w of workspaces) w.remove();
-  },
-});
+const test = stepTest({ apiKeys: [KEY], samplerTimeline: [{ status: 'ACTIVE' }] });
 
 function inputs(emulator: Emulator, extra: Record<string, string | number | boolean> = {}) {
   return { api_key: KEY, api_base_url: emulator.url, base_model: MODEL, wait_for: 'none', ...extra };
 }
 
-function requests(emulator: Emulator, method: string, path: string): RecordedRequest[] {
-  return emulator.requests.filter((r) => r.method === method && r.path === path);
-}
+const requests = requestsTo;
 
 /** The ::error:: commands, unescaped: what the runner shows as the step's annotation. */
 function errorText(result: StepResult): string {

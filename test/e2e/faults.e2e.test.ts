@@ -13,6 +13,7 @@ import {
   startEmulator,
 } from '../emulator/server.js';
 import { type StepResult, runPostStep, runStep } from '../support/runner.js';
+import { annotations } from '../support/e2e.js';
 
 // Cells mostly wait (backoff, timeouts): run many at once.
 vi.setConfig({ maxConcurrency: 12, testTimeout: 120_000 });
@@ -230,13 +231,7 @@ function lines(result: Pick<StepResult, 'stdout'>): string[] {
   return result.stdout.split('\n').map((l) => l.trimEnd());
 }
 
-/** The ::error:: annotation, decoded (the runner's %0A escapes). */
-function errorText(result: Pick<StepResult, 'stdout'>): string {
-  return lines(result)
-    .filter((l) => l.startsWith('::error::'))
-    .map((l) => l.slice('::error::'.length).replace(/%0A/g, '\n').replace(/%0D/g, '\r').replace(/%25/g, '%'))
-    .join('\n');
-}
+const errorText = (result: Pick<StepResult, 'stdout'>): string => annotations(result.stdout);
 
 function warnings(result: Pick<StepResult, 'stdout'>): string[] {
   return lines(result)

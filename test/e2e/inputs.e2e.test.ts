@@ -3,9 +3,10 @@
 // code, $GITHUB_OUTPUT, the error text and the requests the emulator received.
 
 import { networkInterfaces } from 'node:os';
-import { describe, expect, test as base } from 'vitest';
-import { type Emulator, type EmulatorOptions, type RecordedRequest, startEmulator } from '../emulator/server.js';
-import { type RunnerOptions, type StepResult, type StepWorkspace, runStep } from '../support/runner.js';
+import { describe, expect } from 'vitest';
+import type { Emulator, EmulatorOptions, RecordedRequest } from '../emulator/server.js';
+import { requestsTo, stepTest } from '../support/e2e.js';
+import type { StepResult } from '../support/runner.js';
 
 const KEY = 'loops-e2e-inputs-key-7f3a';
 const MODEL = 'Qwen/Qwen3-8B';
@@ -15,44 +16,14 @@ const FAST: EmulatorOptions = {
   trainerTimeline: [{ status: 'CREATED', ms: 20 }, { status: 'RUNNING' }],
 };
 
-type Step = StepResult & { workspace: StepWorkspace };
 
-/** Fresh emulators and step workspaces per test, closed and removed when the test ends. */
-const test = base.extend<{
-  loops: (opts?: EmulatorOptions) => Promise<Emulator>;
-  step: (opts: RunnerOptions) => Promise<Step>;
-}>({
-  // eslint-disable-next-line no-empty-pattern
-  loops: async ({}, use) => {
-    const started: Emulator[] = [];
-    await use(async (opts = {}) => {
-      const emulator = await startEmulator({ ...FAST, ...opts });
-      started.push(emulator);
-      return emulator;
-    });
-    await Promise.all(started.map((e) => e.close()));
-  },
-  // eslint-disable-next-line no-empty-pattern
-  step: async ({}, use) => {
-    const workspaces: StepWorkspace[] = [];
-    await use(async (opts) => {
-      const result = await runStep({ timeoutMs: 20_000, ...opts });
-      workspaces.push(result.workspace);
-      return result;
-    });
-    for (const w of workspaces) w.remove();
-  },
-});
+const test = stepTest(FAST);
 
 function inputs(emulator: Emulator, extra: Record<string, string | number | boolean> = {}) {
   return { api_key: KEY, api_base_url: emulator.url, base_model: MODEL, wait_for: 'none', ...extra };
 }
 
-function requests(emulator: Emulator, method: string, path: string | RegExp): RecordedRequest[] {
-  return emulator.requests.filter(
-    (r) => r.method === method && (typeof path === 'string' ? r.path === path : path.test(r.path)),
-  );
-}
+const requests = requestsTo;
 
 function only(emulator: Emulator, method: string, path: string): RecordedRequest {
   const found = requests(emulator, method, path);

@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type Emulator, startEmulator } from '../emulator/server.js';
 import { runStep } from '../support/runner.js';
+import { annotations } from '../support/e2e.js';
 
 vi.setConfig({ maxConcurrency: 8 });
 
@@ -110,13 +111,7 @@ afterAll(async () => {
   await emu.close();
 });
 
-function errorText(stdout: string): string {
-  return stdout
-    .split('\n')
-    .filter((l) => l.startsWith('::error::'))
-    .map((l) => l.slice('::error::'.length).replace(/%0A/g, '\n').replace(/%0D/g, '\r').replace(/%25/g, '%'))
-    .join('\n');
-}
+const errorText = (stdout: string): string => annotations(stdout);
 
 function show(value: string): string {
   const flat = JSON.stringify(value);

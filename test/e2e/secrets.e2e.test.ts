@@ -17,6 +17,7 @@ import {
   runStep,
   secretsOf,
 } from '../support/runner.js';
+import { annotations } from '../support/e2e.js';
 
 vi.setConfig({ maxConcurrency: 8 });
 
@@ -51,13 +52,7 @@ function inputs(emu: Emulator, extra: Record<string, string | number | boolean> 
   };
 }
 
-function errorText(stdout: string): string {
-  return stdout
-    .split('\n')
-    .filter((l) => l.startsWith('::error::'))
-    .map((l) => l.slice('::error::'.length).replace(/%0A/g, '\n').replace(/%25/g, '%'))
-    .join('\n');
-}
+const errorText = (stdout: string): string => annotations(stdout);
 
 /** Checks common to every step: masked first thing, the key really was used, and (again, explicitly) no leak. */
 function expectClean(step: StepResult, emu?: Emulator): void {

@@ -3,15 +3,10 @@
 // as a child process against the local Loops emulator with short status timelines.
 
 import type { ChildProcess } from 'node:child_process';
-import { describe, expect, test as base } from 'vitest';
-import {
-  type Emulator,
-  type EmulatorOptions,
-  type RecordedRequest,
-  type TimelineStep,
-  startEmulator,
-} from '../emulator/server.js';
-import { type RunnerOptions, type StepResult, type StepWorkspace, runPostStep, runStep } from '../support/runner.js';
+import { describe, expect } from 'vitest';
+import { requestsTo, stepTest } from '../support/e2e.js';
+import type { Emulator, EmulatorOptions, RecordedRequest, TimelineStep } from '../emulator/server.js';
+import { type StepResult, runPostStep } from '../support/runner.js';
 
 const KEY = 'loops-e2e-wait-key-51c9';
 const MODEL = 'Qwen/Qwen3-8B';
@@ -22,33 +17,8 @@ const FAST: EmulatorOptions = {
 };
 const FOREVER = (status: string): TimelineStep[] => [{ status }];
 
-type Step = StepResult & { workspace: StepWorkspace };
 
-const test = base.extend<{
-  loops: (opts?: EmulatorOptions) => Promise<Emulator>;
-  step: (opts: RunnerOptions) => Promise<Step>;
-}>({
-  // eslint-disable-next-line no-empty-pattern
-  loops: async ({}, use) => {
-    const started: Emulator[] = [];
-    await use(async (opts = {}) => {
-      const emulator = await startEmulator({ ...FAST, ...opts });
-      started.push(emulator);
-      return emulator;
-    });
-    await Promise.all(started.map((e) => e.close()));
-  },
-  // eslint-disable-next-line no-empty-pattern
-  step: async ({}, use) => {
-    const workspaces: StepWorkspace[] = [];
-    await use(async (opts) => {
-      const result = await runStep({ timeoutMs: 20_000, ...opts });
-      workspaces.push(result.workspace);
-      return result;
-    });
-    for (const w of workspaces) w.remove();
-  },
-});
+const test = stepTest(FAST);
 
 function inputs(emulator: Emulator, extra: Record<string, string | number | boolean> = {}) {
   return {
@@ -62,11 +32,7 @@ function inputs(emulator: Emulator, extra: Record<string, string | number | bool
   };
 }
 
-function requests(emulator: Emulator, method: string, path: string | RegExp): RecordedRequest[] {
-  return emulator.requests.filter(
-    (r) => r.method === method && (typeof path === 'string' ? r.path === path : path.test(r.path)),
-  );
-}
+const requests = requestsTo;
 
 const deactivations = (emulator: Emulator, runId: string): RecordedRequest[] =>
   requests(emulator, 'POST', `/v1/loops/runs/${runId}/deactivate`);

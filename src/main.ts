@@ -11,7 +11,7 @@ import { plannedRequests, renderPlan } from './plan.js';
 import { preflight } from './preflight.js';
 import { upsertComment } from './report/comment.js';
 import { Outputs, type Status, runOutputs } from './report/outputs.js';
-import { type SummaryData, renderSummary } from './report/summary.js';
+import { renderErrorSummary, renderSummary } from './report/summary.js';
 import { type Clock, DEFAULT_POLICY, realClock } from './retry.js';
 import { type WaitResult, waitForReady } from './wait.js';
 
@@ -159,10 +159,12 @@ export async function run(options: RunOptions = {}): Promise<void> {
         trainerStatus: waited?.trainerStatus,
         message: message ? firstLine(message) : undefined,
       };
-      await writeSummary({ ...data, timeToReadyMs: status === 'ready' ? waited?.elapsedMs : undefined });
+      await writeSummary(renderSummary({ ...data, timeToReadyMs: status === 'ready' ? waited?.elapsedMs : undefined }));
       if (settings.commentOnPr && !settings.dryRun && ctx) {
         await upsertComment(ctx, settings.githubToken, data, core, settings.requestTimeoutSeconds * 1000);
       }
+    } else if (message) {
+      await writeSummary(renderErrorSummary(message));
     }
     client?.dispose();
   }
@@ -196,9 +198,9 @@ function describeWait(settings: Settings): string {
   }[settings.waitFor];
 }
 
-async function writeSummary(data: SummaryData): Promise<void> {
+async function writeSummary(html: string): Promise<void> {
   try {
-    await core.summary.addRaw(renderSummary(data)).write();
+    await core.summary.addRaw(html).write();
   } catch (error) {
     core.debug(`job summary not written: ${errorMessage(error)}`);
   }

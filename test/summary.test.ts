@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { renderSummary, summaryRows } from '../src/report/summary.js';
+import { renderErrorSummary, renderSummary, summaryRows } from '../src/report/summary.js';
 
 const settings = { baseModel: 'Qwen/Qwen3-8B', loraRank: 32, maxSeqLen: undefined, seed: undefined, checkpointPath: undefined };
 
@@ -43,5 +43,12 @@ describe('job summary', () => {
     expect(html).toContain('&lt;img src=x&gt;');
     expect(html).not.toContain('<img');
     expect(html).toContain('a &amp; b');
+  });
+
+  it('lists the problems when the inputs were invalid', () => {
+    const html = renderErrorSummary('Invalid inputs; nothing was sent:\n- lora_rank: must be a whole number ≥ 1 (got "0")\n- seed: <bad>');
+    expect(html).toContain('<p>Status: error. Invalid inputs; nothing was sent:</p>');
+    expect(html).toContain('<li>lora_rank: must be a whole number ≥ 1 (got &quot;0&quot;)</li>');
+    expect(html).toContain('<li>seed: &lt;bad&gt;</li>');
   });
 });

@@ -59,3 +59,11 @@ export function renderSummary(data: SummaryData): string {
   const note = data.message ? `<p>${escapeHtml(data.message)}</p>\n` : '';
   return `<h3>Baseten Loops run</h3>\n<table>${rows}</table>\n${note}`;
 }
+
+/** The summary when the step stopped before its inputs were usable: status and the problems. */
+export function renderErrorSummary(message: string): string {
+  const [first, ...rest] = message.split('\n');
+  const items = rest.map((line) => line.replace(/^- /, '')).filter(Boolean);
+  const list = items.length ? `<ul>${items.map((i) => `<li>${escapeHtml(i)}</li>`).join('')}</ul>\n` : '';
+  return `<h3>Baseten Loops run</h3>\n<p>Status: error. ${escapeHtml(first ?? '')}</p>\n${list}`;
+}

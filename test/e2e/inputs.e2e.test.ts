@@ -238,6 +238,10 @@ describe.concurrent('inputs, end to end', () => {
     expect(emulator.requests).toHaveLength(0);
     expect(result.outputs.status).toBe('error');
     expectNoStackTrace(result);
+    // The job summary says the same, one item per input.
+    expect(result.summary).toContain('Status: error. Invalid inputs; nothing was sent');
+    expect(result.summary.match(/<li>/g)).toHaveLength(Object.keys(bad).length);
+    expect(result.summary).toContain('<li>lora_rank: must be a whole number ≥ 1 (got &quot;0&quot;)</li>');
   });
 
   test('refuses a plain-http api_base_url that is not loopback, sending nothing', async ({ loops, step }) => {

@@ -102,7 +102,8 @@ export async function run(options: RunOptions = {}): Promise<void> {
     const created = await createRunOnce(client, buildRunBody(settings, session.id, runName), startedAt, (l) => core.info(l));
     run = created.run;
     core.saveState('run_id', run.id);
-    outputs.set(runOutputs(run));
+    // trainer_status stays empty unless the trainer is polled (wait_for trainer or all).
+    outputs.set({ ...runOutputs(run), trainer_status: '' });
     status = 'launched';
     core.info(`${created.adopted ? 'Adopted' : 'Created'} run ${run.id} (${run.name}); sampler ${run.sampler?.baseUrl ?? '(none yet)'}`);
 

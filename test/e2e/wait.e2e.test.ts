@@ -73,7 +73,7 @@ describe.concurrent('waiting, end to end', () => {
     const id = runId(result);
     expect(result.outputs.status).toBe('launched');
     expect(result.outputs.sampler_status).toBe('DEPLOYING');
-    expect(result.outputs.trainer_status ?? '').toBe('');
+    expect(result.outputs.trainer_status).toBe('');
     expect(result.outputs.sampler_base_url).toMatch(/^https:\/\/model-.+\/sync$/);
     expect(requests(emulator, 'GET', `/v1/loops/runs/${id}`)).toHaveLength(0);
     expect(requests(emulator, 'GET', /^\/v1\/loops\/deployments\//)).toHaveLength(0);
@@ -88,7 +88,7 @@ describe.concurrent('waiting, end to end', () => {
     const id = runId(result);
     expect(result.outputs.status).toBe('ready');
     expect(result.outputs.sampler_status).toBe('ACTIVE');
-    expect(result.outputs.trainer_status ?? '').toBe('');
+    expect(result.outputs.trainer_status).toBe('');
     expect(requests(emulator, 'GET', `/v1/loops/runs/${id}`).length).toBeGreaterThanOrEqual(1);
     expect(requests(emulator, 'GET', /^\/v1\/loops\/deployments\//)).toHaveLength(0);
     expect(result.stdout).toContain('Waiting up to 60s for the sampler to be ACTIVE');

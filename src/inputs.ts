@@ -75,7 +75,7 @@ const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
 /** Loopback hosts for which plain http is allowed (the local emulator, a tunnel). */
 export function isLoopbackHost(hostname: string): boolean {
   const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
-  if (host === 'localhost' || host.endsWith('.localhost') || host === '::1') return true;
+  if (host === 'localhost' || host === '::1') return true;
   return /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }
 
@@ -147,8 +147,9 @@ export function parseInputs(read: InputReader, env: Record<string, string | unde
   const dryRun = bool('dry_run');
   const apiKey = raw('api_key') || (env.BASETEN_API_KEY ?? '').trim();
   if (!apiKey && !dryRun) errors.push(MISSING_KEY_MESSAGE);
-  if (apiKey && (/\s/.test(apiKey) || CONTROL_CHARS.test(apiKey))) {
-    errors.push('api_key: contains whitespace or control characters; check how the secret was stored');
+  // Only printable ASCII can travel in a header; anything else is a copy-paste accident.
+  if (apiKey && !/^[\x21-\x7e]+$/.test(apiKey)) {
+    errors.push('api_key: contains spaces, control or non-ASCII characters; check how the secret was stored');
   }
 
   const apiBaseUrl = parseBaseUrl(withDefault('api_base_url'), errors);
@@ -250,6 +251,10 @@ function range(min?: number, max?: number): string {
 }
 
 function parseBaseUrl(value: string, errors: string[]): string | undefined {
+  if (/[?#]/.test(value)) {
+    errors.push('api_base_url: must not contain a query or a fragment');
+    return undefined;
+  }
   let url: URL;
   try {
     url = new URL(value);
@@ -257,8 +262,8 @@ function parseBaseUrl(value: string, errors: string[]): string | undefined {
     errors.push(`api_base_url: not a valid URL (got ${show(value)})`);
     return undefined;
   }
-  if (url.username || url.password || url.search || url.hash) {
-    errors.push('api_base_url: must not contain credentials, a query or a fragment');
+  if (url.username || url.password) {
+    errors.push('api_base_url: must not contain credentials');
     return undefined;
   }
   if (url.protocol === 'https:') return url.href.replace(/\/+$/, '');

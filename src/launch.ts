@@ -1,9 +1,10 @@
 // Session create/reuse, and creating the run exactly once.
 
 import type { Settings } from './inputs.js';
-import type { CreateRunBody, LoopsClient } from './loops/client.js';
-import { ApiError, type LoopsError } from './loops/errors.js';
-import type { Run } from './loops/types.js';
+import type { CallContext, CreateRunBody, LoopsClient } from './loops/client.js';
+import { ApiError, type LoopsError, MalformedResponseError } from './loops/errors.js';
+import { type Run, salvageRun } from './loops/types.js';
+import type { Clock } from './retry.js';
 
 /** An error whose message is complete for the user (it names the input and the fix). */
 export class UserError extends Error {
@@ -18,12 +19,12 @@ export interface SessionChoice {
   created: boolean;
 }
 
-export async function ensureSession(client: LoopsClient, settings: Settings): Promise<SessionChoice> {
+export async function ensureSession(client: LoopsClient, settings: Settings, ctx: CallContext = {}): Promise<SessionChoice> {
   if (!settings.sessionId) {
-    return { id: await client.createSession(settings.trainingProjectId), created: true };
+    return { id: await client.createSession(settings.trainingProjectId, ctx), created: true };
   }
   try {
-    await client.getSession(settings.sessionId);
+    await client.getSession(settings.sessionId, ctx);
   } catch (error) {
     if (error instanceof ApiError && error.status === 404) {
       throw new UserError(
@@ -58,24 +59,58 @@ export function buildRunBody(settings: Settings, sessionId: string, name: string
 /** How far the server's clock may lag ours when matching "created since the step began". */
 export const CLOCK_SKEW_MS = 120_000;
 
+export interface CreateRunOptions extends CallContext {
+  /** When the step began (ms since the epoch). */
+  startedAt: number;
+  clock: Clock;
+  /** request_timeout_seconds, in ms: how long a server may have kept acting on an abandoned request. */
+  timeoutMs: number;
+  /** The session was created by this step, so every run in it is this step's. */
+  sessionCreated: boolean;
+  log: (line: string) => void;
+  warn: (line: string) => void;
+}
+
+export interface CreatedRun {
+  run: Run;
+  adopted: boolean;
+  /** Set when the create answer broke the description: the run exists but the step must fail. */
+  problem?: string;
+  /**
+   * Set after a re-send: a last look for a duplicate, once the abandoned request has had one more
+   * timeout period to be acted on. Call it at the end of the step; it never throws.
+   */
+  checkDuplicates?: () => Promise<void>;
+}
+
 /**
  * Creates the run. After a failure that may have reached the server (timeout, dropped
- * connection, 5xx, unreadable body) it lists the runs and adopts the one with this step's
- * session and name, created since the step began; it re-sends only when there is none.
+ * connection, 5xx, unreadable body) it waits out the backoff, lists the runs and adopts the one
+ * in this step's session with this step's name created since the step began; it re-sends only
+ * when there is none, and after such a re-send a later check deactivates any duplicate.
  */
-export async function createRunOnce(
-  client: LoopsClient,
-  body: CreateRunBody,
-  startedAt: number,
-  log: (line: string) => void,
-): Promise<{ run: Run; adopted: boolean }> {
+export async function createRunOnce(client: LoopsClient, body: CreateRunBody, opts: CreateRunOptions): Promise<CreatedRun> {
   let adopted = false;
+  let resent = false;
+  let ambiguousAt = 0;
+
+  const find = async (): Promise<Run[]> => {
+    const { matches, unsure } = matchingRuns(await client.listRuns(body.base_model), body, opts.startedAt, opts.sessionCreated);
+    if (matches.length === 0 && unsure) {
+      throw new Error(
+        `runs in session ${body.session_id} carry no name (an older API), so whether the run was created cannot ` +
+          'be told; the request was not re-sent, to avoid a duplicate run',
+      );
+    }
+    return matches;
+  };
+
   const reconcile = async (error: LoopsError): Promise<Run | undefined> => {
-    if (!error.ambiguous) return undefined;
-    log(`create run: ${error.reason}; the run may have been created, checking for run "${body.name}" before re-sending`);
-    let runs: Run[];
+    ambiguousAt = opts.clock.now();
+    opts.log(`create run: ${error.reason}; the run may have been created, checking for run "${body.name}" before re-sending`);
+    let found: Run[];
     try {
-      runs = await client.listRuns(body.base_model);
+      found = await find();
     } catch (listError) {
       throw new Error(
         `${error.message}. The run may have been created, but the runs could not be listed to check ` +
@@ -83,29 +118,71 @@ export async function createRunOnce(
           `Look for a run named "${body.name}" in session ${body.session_id}.`,
       );
     }
-    const found = matchingRuns(runs, body, startedAt);
     if (found.length === 0) {
-      log(`create run: no run named "${body.name}" exists in session ${body.session_id}; re-sending`);
+      opts.log(`create run: no run named "${body.name}" exists in session ${body.session_id}; re-sending`);
+      resent = true;
       return undefined;
     }
-    if (found.length > 1) {
-      log(`create run: ${found.length} runs named "${body.name}" found (${found.map((r) => r.id).join(', ')}); adopting the oldest`);
-    }
-    const run = found[0] as Run;
-    log(`create run: the earlier request did create run ${run.id}; adopting it instead of creating another`);
+    const [run, ...extra] = found as [Run, ...Run[]];
+    opts.log(`create run: the earlier request did create run ${run.id}; adopting it instead of creating another`);
+    await deactivateDuplicates(client, extra, run, opts.warn);
     adopted = true;
     return run;
   };
-  const run = await client.createRun(body, reconcile);
-  return { run, adopted };
+
+  let run: Run;
+  try {
+    run = await client.createRun(body, reconcile, { signal: opts.signal });
+  } catch (error) {
+    // A 200 that breaks the description still made a run: keep its id so it can be reported and stopped.
+    const salvaged = error instanceof MalformedResponseError && !error.retryable ? salvageRun(error.body) : undefined;
+    if (!salvaged) throw error;
+    return { run: salvaged, adopted, problem: (error as MalformedResponseError).message };
+  }
+
+  if (!resent) return { run, adopted };
+  // A slow server may act on the abandoned request after the check above.
+  const checkDuplicates = async (): Promise<void> => {
+    await opts.clock.sleep(Math.max(0, ambiguousAt + opts.timeoutMs - opts.clock.now()), opts.signal);
+    try {
+      await deactivateDuplicates(client, (await find()).filter((r) => r.id !== run.id), run, opts.warn);
+    } catch (error) {
+      opts.warn(`create run: could not check for a duplicate of run ${run.id}: ${(error as Error).message}`);
+    }
+  };
+  return { run, adopted, checkDuplicates };
 }
 
-export function matchingRuns(runs: Run[], body: CreateRunBody, startedAt: number): Run[] {
-  return runs
-    .filter((run) => {
-      if (run.sessionId !== body.session_id || run.name !== body.name) return false;
-      const created = Date.parse(run.createdAt);
-      return Number.isNaN(created) || created >= startedAt - CLOCK_SKEW_MS;
-    })
-    .sort((a, b) => Date.parse(a.createdAt) - Date.parse(b.createdAt));
+async function deactivateDuplicates(client: LoopsClient, extra: Run[], kept: Run, warn: (line: string) => void): Promise<void> {
+  for (const duplicate of extra) {
+    warn(`create run: run ${duplicate.id} duplicates run ${kept.id} (an earlier request was acted on late); deactivating it`);
+    try {
+      await client.deactivateRun(duplicate.id);
+    } catch (error) {
+      warn(`Could not deactivate duplicate run ${duplicate.id}: ${(error as Error).message}. Deactivate it by hand.`);
+    }
+  }
+}
+
+/**
+ * The runs this step made: in its session, created since it began, and named as it named the
+ * run. In a session this step created every run is its own, whatever its name; in a reused
+ * session a run without a name (older API) makes the answer unsure.
+ */
+export function matchingRuns(
+  runs: Run[],
+  body: CreateRunBody,
+  startedAt: number,
+  sessionCreated: boolean,
+): { matches: Run[]; unsure: boolean } {
+  const recent = runs.filter((run) => {
+    if (run.sessionId !== body.session_id) return false;
+    const created = Date.parse(run.createdAt);
+    return Number.isNaN(created) || created >= startedAt - CLOCK_SKEW_MS;
+  });
+  const mine = sessionCreated ? recent : recent.filter((run) => run.name === body.name);
+  return {
+    matches: mine.sort((a, b) => Date.parse(a.createdAt) - Date.parse(b.createdAt)),
+    unsure: !sessionCreated && recent.some((run) => run.name === undefined),
+  };
 }

@@ -5,14 +5,14 @@ import * as core from '@actions/core';
 import { type GithubContext, defaultRunName, readContext } from './context.js';
 import { type Settings, parseInputs } from './inputs.js';
 import { UserError, buildRunBody, createRunOnce, ensureSession } from './launch.js';
-import { LoopsClient } from './loops/client.js';
+import { type Hurry, LoopsClient } from './loops/client.js';
 import type { Run } from './loops/types.js';
 import { plannedRequests, renderPlan } from './plan.js';
 import { preflight } from './preflight.js';
 import { upsertComment } from './report/comment.js';
 import { Outputs, type Status, runOutputs } from './report/outputs.js';
 import { renderErrorSummary, renderSummary } from './report/summary.js';
-import { type Clock, DEFAULT_POLICY, realClock } from './retry.js';
+import { CancelledError, type Clock, DEFAULT_POLICY, realClock } from './retry.js';
 import { type WaitResult, waitForReady } from './wait.js';
 
 export const USER_AGENT = 'baseten-loops-launch/0.1';
@@ -64,6 +64,7 @@ export async function run(options: RunOptions = {}): Promise<void> {
   let run: Run | undefined;
   let waited: WaitResult | undefined;
   let sessionCreated: boolean | undefined;
+  let checkDuplicates: (() => Promise<void>) | undefined;
   let message: string | undefined;
 
   try {
@@ -84,34 +85,35 @@ export async function run(options: RunOptions = {}): Promise<void> {
     }
 
     client = makeClient(settings, clock);
-    if (settings.preflight) await preflight(client, settings, core);
-    if (signal?.aborted) {
-      status = 'cancelled';
-      throw new UserError('The workflow was cancelled before the run was created; nothing was created.');
-    }
+    const call = { signal };
+    if (settings.preflight) await preflight(client, settings, core, call);
+    if (signal?.aborted) throw new CancelledError('preflight');
 
-    const session = await ensureSession(client, settings);
+    const session = await ensureSession(client, settings, call);
     sessionCreated = session.created;
     outputs.set({ session_id: session.id, session_created: String(session.created) });
     core.info(`${session.created ? 'Created' : 'Reusing'} session ${session.id}`);
-    if (signal?.aborted) {
-      status = 'cancelled';
-      throw new UserError('The workflow was cancelled before the run was created; no run was created.');
-    }
+    if (signal?.aborted) throw new CancelledError('create run');
 
-    const created = await createRunOnce(client, buildRunBody(settings, session.id, runName), startedAt, (l) => core.info(l));
+    const created = await createRunOnce(client, buildRunBody(settings, session.id, runName), {
+      startedAt,
+      clock,
+      timeoutMs: settings.requestTimeoutSeconds * 1000,
+      sessionCreated: session.created,
+      signal,
+      log: (l) => core.info(l),
+      warn: (l) => core.warning(l),
+    });
     run = created.run;
+    checkDuplicates = created.checkDuplicates;
     core.saveState('run_id', run.id);
     // trainer_status stays empty unless the trainer is polled (wait_for trainer or all).
     outputs.set({ ...runOutputs(run), trainer_status: '' });
+    if (created.problem) throw new RunFailure('failed', `${created.problem}. Run ${run.id} was created all the same`);
     status = 'launched';
-    core.info(`${created.adopted ? 'Adopted' : 'Created'} run ${run.id} (${run.name}); sampler ${run.sampler?.baseUrl ?? '(none yet)'}`);
+    core.info(`${created.adopted ? 'Adopted' : 'Created'} run ${run.id} (${run.name ?? runName}); sampler ${run.sampler?.baseUrl || '(none yet)'}`);
 
-    if (signal?.aborted) {
-      status = 'cancelled';
-      await stopRun(client, settings, run.id, 'the workflow was cancelled', true);
-      throw new UserError(`The workflow was cancelled while run ${run.id} was being created.`);
-    }
+    if (signal?.aborted) throw new RunFailure('cancelled', `The workflow was cancelled while run ${run.id} was being created`);
     if (settings.waitFor === 'none') return;
 
     core.info(`Waiting up to ${settings.waitTimeoutSeconds}s for ${describeWait(settings)}`);
@@ -136,17 +138,23 @@ export async function run(options: RunOptions = {}): Promise<void> {
       core.info(`Run ${run.id} is ready after ${Math.round(waited.elapsedMs / 1000)}s; sampler ${run.sampler?.baseUrl ?? ''}`);
       return;
     }
-    status = waited.outcome;
-    const stopped = await stopRun(client, settings, run.id, waited.reason ?? waited.outcome, waited.outcome === 'cancelled');
-    throw new UserError(
-      `Run ${run.id} ${waited.outcome === 'timed_out' ? 'timed out' : waited.outcome === 'cancelled' ? 'was cancelled' : 'failed'}: ` +
-        `${waited.reason}. ${stopped}`,
-    );
+    const verb = { failed: 'failed', timed_out: 'timed out', cancelled: 'was cancelled' }[waited.outcome];
+    throw new RunFailure(waited.outcome, `Run ${run.id} ${verb}: ${waited.reason}`);
   } catch (error) {
-    message = redact(errorMessage(error), secrets);
+    let text = errorMessage(error);
+    if (error instanceof RunFailure) status = error.status;
+    else if (error instanceof CancelledError) status = 'cancelled';
+    // Once a run exists, a step that does not end launched or ready must not leave it running.
+    if (run && client && settings && status !== 'launched' && status !== 'ready') {
+      text += `. ${await stopRun(client, settings, run.id, status)}`;
+    }
+    message = redact(text, secrets);
     core.setFailed(message);
   } finally {
+    await checkDuplicates?.();
     outputs.set({ status });
+    // For the post step: a run whose main step never got here (killed while cancelling) is stopped there.
+    core.saveState('status', status);
     if (settings) {
       const data = {
         settings,
@@ -171,17 +179,29 @@ export async function run(options: RunOptions = {}): Promise<void> {
   }
 }
 
+/** A run exists but the step ends without it launched or ready. */
+class RunFailure extends Error {
+  constructor(
+    readonly status: 'failed' | 'timed_out' | 'cancelled',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The runner kills a cancelled step about 10 s after SIGINT: deactivation then gets seconds, not minutes. */
+export const HURRY: Hurry = { maxRetries: 1, timeoutMs: 4000, maxRetryAfterMs: 1000 };
+
 /** Deactivates the run when deactivate_on_failure is on; returns a sentence for the error. */
-async function stopRun(client: LoopsClient, settings: Settings, runId: string, why: string, hurry: boolean): Promise<string> {
+async function stopRun(client: LoopsClient, settings: Settings, runId: string, status: Status): Promise<string> {
   if (!settings.deactivateOnFailure) {
     core.warning(`Run ${runId} is still running (deactivate_on_failure is false).`);
     return `The run was left running (deactivate_on_failure: false).`;
   }
   try {
-    // When cancelled the runner allows a few seconds only: fewer retries.
-    await client.deactivateRun(runId, hurry ? Math.min(1, settings.maxRetries) : undefined);
+    await client.deactivateRun(runId, status === 'cancelled' ? HURRY : undefined);
     core.saveState('deactivated', 'true');
-    core.info(`Deactivated run ${runId} (${why}) so that no GPU is left running`);
+    core.info(`Deactivated run ${runId} (status ${status}) so that no GPU is left running`);
     return 'The run was deactivated.';
   } catch (error) {
     const text = `Could not deactivate run ${runId}: ${errorMessage(error)}. Deactivate it by hand (POST /v1/loops/runs/${runId}/deactivate).`;

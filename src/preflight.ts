@@ -3,10 +3,10 @@
 // endpoints are unavailable; a rejected key still fails, since nothing else would work.
 
 import type { Settings } from './inputs.js';
-import type { LoopsClient } from './loops/client.js';
+import type { CallContext, LoopsClient } from './loops/client.js';
 import { ApiError } from './loops/errors.js';
 import type { Checkpoint, SupportedModel } from './loops/types.js';
-import { RetriesExhaustedError } from './retry.js';
+import { CancelledError, RetriesExhaustedError } from './retry.js';
 import { UserError } from './launch.js';
 
 export interface PreflightLog {
@@ -14,29 +14,35 @@ export interface PreflightLog {
   warning(line: string): void;
 }
 
-export async function preflight(client: LoopsClient, settings: Settings, log: PreflightLog): Promise<void> {
+export async function preflight(client: LoopsClient, settings: Settings, log: PreflightLog, ctx: CallContext = {}): Promise<void> {
   const [models, checkpoints] = await Promise.allSettled([
-    client.getCapabilities(),
-    settings.checkpointPath ? client.findCheckpoint(settings.checkpointPath) : Promise.resolve(undefined),
+    client.getCapabilities(ctx),
+    settings.checkpointPath ? client.findCheckpoint(settings.checkpointPath, ctx) : Promise.resolve(undefined),
   ]);
   const problems: string[] = [];
+  const checked: string[] = [];
 
-  if (models.status === 'fulfilled') problems.push(...checkModel(settings, models.value));
-  else skipOrThrow(models.reason, 'base_model and max_seq_len', log);
+  if (models.status === 'fulfilled') {
+    problems.push(...checkModel(settings, models.value));
+    checked.push(settings.maxSeqLen !== undefined ? 'base_model, max_seq_len' : 'base_model');
+  } else skipOrThrow(models.reason, 'base_model and max_seq_len', log);
 
   if (checkpoints.status === 'fulfilled') {
-    if (checkpoints.value) problems.push(...checkCheckpoint(settings, checkpoints.value));
+    if (checkpoints.value) {
+      problems.push(...checkCheckpoint(settings, checkpoints.value));
+      checked.push('checkpoint_path');
+    }
   } else skipOrThrow(checkpoints.reason, 'checkpoint_path', log);
 
   if (problems.length > 0) {
     throw new UserError(`Preflight found problems (nothing was created):\n${problems.map((p) => `- ${p}`).join('\n')}`);
   }
-  log.info('Preflight passed');
+  if (checked.length > 0) log.info(`Preflight passed (${checked.join(', ')})`);
 }
 
 function skipOrThrow(error: unknown, what: string, log: PreflightLog): void {
   const last = error instanceof RetriesExhaustedError ? error.last : error;
-  if (last instanceof ApiError && last.status === 401) throw last;
+  if (last instanceof CancelledError || (last instanceof ApiError && last.status === 401)) throw last;
   if (!(last instanceof Error)) throw error;
   log.warning(`Preflight check of ${what} skipped: ${last.message}`);
 }

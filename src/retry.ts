@@ -72,36 +72,47 @@ export interface RetryOptions {
   policy: RetryPolicy;
   clock: Clock;
   log: (line: string) => void;
+  /** Aborting ends the loop between attempts (CancelledError); an attempt under way runs to its end. */
+  signal?: AbortSignal;
   /**
-   * Called after a retryable failure, before waiting. Returning a value ends the loop with it
-   * (used to adopt a run that an ambiguous create did make).
+   * Called after a failure that may have taken effect (error.ambiguous), once the backoff has
+   * passed so that a slow server has had time to finish, and after the last attempt too.
+   * Returning a value ends the loop with it (used to adopt a run that an ambiguous create made).
    */
   recover?: (error: LoopsError) => Promise<unknown>;
 }
 
 /** Runs `attempt` until it succeeds, fails for good, or retries run out. */
 export async function withRetry<T>(operation: string, attempt: () => Promise<T>, options: RetryOptions): Promise<T> {
-  const { policy, clock, log } = options;
+  const { policy, clock, log, signal } = options;
   for (let tries = 1; ; tries++) {
+    if (signal?.aborted) throw new CancelledError(operation);
     try {
       return await attempt();
     } catch (error) {
       if (!(error instanceof LoopsError) || !error.retryable) throw error;
-      if (options.recover) {
-        const recovered = await options.recover(error);
+      const last = tries > policy.maxRetries;
+      const check = options.recover !== undefined && error.ambiguous;
+      const delay = backoffDelay(tries, policy, clock.random, error.retryAfterMs);
+      const wait = formatSeconds(Math.round(delay / 100) * 100);
+      const failed = `${operation}: attempt ${tries} of ${policy.maxRetries + 1} failed (${error.reason})`;
+      if (check) log(`${failed}; ${last ? 'no retries left, ' : ''}checking in ${wait} whether it took effect${last ? '' : ' before retrying'}`);
+      else if (!last) log(`${failed}; retrying in ${wait}`);
+      if (!last || check) await clock.sleep(delay, signal);
+      if (check) {
+        const recovered = await options.recover?.(error);
         if (recovered !== undefined) return recovered as T;
       }
-      if (tries > policy.maxRetries) {
-        throw new RetriesExhaustedError(operation, tries, error);
-      }
-      const delay = backoffDelay(tries, policy, clock.random, error.retryAfterMs);
-      log(
-        `${operation}: attempt ${tries} of ${policy.maxRetries + 1} failed (${error.reason}); retrying in ${formatSeconds(
-          Math.round(delay / 100) * 100,
-        )}`,
-      );
-      await clock.sleep(delay);
+      if (last) throw new RetriesExhaustedError(operation, tries, error);
     }
+  }
+}
+
+/** The workflow was cancelled while an operation was waiting to retry. */
+export class CancelledError extends Error {
+  constructor(readonly operation: string) {
+    super(`${operation}: stopped because the workflow was cancelled`);
+    this.name = 'CancelledError';
   }
 }
 

@@ -2,10 +2,10 @@
 // changes only, stop on terminal statuses, the timeout or cancellation.
 
 import type { WaitFor } from './inputs.js';
-import type { LoopsClient } from './loops/client.js';
+import type { CallContext, LoopsClient } from './loops/client.js';
 import { formatSeconds } from './loops/http.js';
 import type { Run } from './loops/types.js';
-import type { Clock } from './retry.js';
+import { CancelledError, type Clock } from './retry.js';
 
 export const SAMPLER_READY = 'ACTIVE';
 export const TRAINER_READY = 'RUNNING';
@@ -91,44 +91,54 @@ export async function waitForReady(opts: WaitOptions): Promise<WaitResult> {
     opts.onObservation?.(obs);
   };
 
-  const poll = async (): Promise<Observation> => {
-    const run = await client.getRun(opts.initial.id);
+  let deploymentId = opts.initial.deploymentId;
+  const poll = async (ctx: CallContext): Promise<Observation> => {
+    const run = await client.getRun(opts.initial.id, ctx);
     let trainerStatus: string | undefined;
     if (wantTrainer) {
-      if (run.deploymentId) trainerStatus = (await client.getDeployment(run.deploymentId)).status;
-      else if (!warnedNoDeployment) {
-        warnedNoDeployment = true;
-        log(`run ${run.id} has no deployment_id yet; waiting for the trainer deployment to be assigned`);
-      }
+      deploymentId = run.deploymentId ?? deploymentId;
+      // Runs may leave deployment_id null (API since 2026-08-21): look the deployment up by run.
+      if (!deploymentId) {
+        const found = await client.findDeploymentOfRun(run.id, ctx);
+        deploymentId = found?.id;
+        trainerStatus = found?.status;
+        if (!deploymentId && !warnedNoDeployment) {
+          warnedNoDeployment = true;
+          log(`run ${run.id} has no Loops deployment yet; waiting for the trainer deployment to be assigned`);
+        }
+      } else trainerStatus = (await client.getDeployment(deploymentId, ctx)).status;
     }
     return { run, samplerStatus: run.sampler?.status, trainerStatus };
   };
 
   const result = (outcome: WaitOutcome, reason?: string): WaitResult => ({ ...obs, outcome, reason, polls, elapsedMs: elapsed() });
+  const timedOut = (): string =>
+    `run ${obs.run.id} was not ready after ${formatSeconds(opts.timeoutMs)} (wait_timeout_seconds); ` +
+    `last statuses: ${describe(obs, waitFor)}`;
 
   report(undefined);
   for (let k = 1; ; k++) {
     const verdict = assess(waitFor, obs);
     if (verdict.state === 'ready') return result('ready');
     if (verdict.state === 'failed') return result('failed', verdict.reason);
-    if (clock.now() >= deadline) {
-      return result(
-        'timed_out',
-        `run ${obs.run.id} was not ready after ${formatSeconds(opts.timeoutMs)} (wait_timeout_seconds); ` +
-          `last statuses: ${describe(obs, waitFor)}`,
-      );
-    }
+    if (clock.now() >= deadline) return result('timed_out', timedOut());
     const next = Math.min(start + phase + k * opts.intervalMs, deadline);
     await clock.sleep(Math.max(0, next - clock.now()), signal);
     if (signal?.aborted) return result('cancelled', 'the workflow was cancelled');
+    // A poll (with its retries) may not outlast the wait: it is cut off at the deadline.
+    const stop = anySignal(signal, Math.max(0, deadline - clock.now()) + GRACE_MS);
     let latest: Observation | 'aborted';
     try {
       polls++;
-      latest = await raceAbort(poll(), signal);
+      latest = await raceAbort(poll({ signal: stop }), stop);
     } catch (error) {
-      return result('failed', `polling failed: ${(error as Error).message}`);
+      if (!(error instanceof CancelledError)) return result('failed', `polling failed: ${(error as Error).message}`);
+      latest = 'aborted';
     }
-    if (latest === 'aborted') return result('cancelled', 'the workflow was cancelled');
+    if (latest === 'aborted') {
+      if (signal?.aborted) return result('cancelled', 'the workflow was cancelled');
+      return result('timed_out', timedOut());
+    }
     const previous = obs;
     obs = latest;
     report(previous);
@@ -139,6 +149,15 @@ function describe(obs: Observation, waitFor: WaitFor): string {
   const parts = [`sampler ${obs.samplerStatus ?? 'unknown'}`];
   if (waitFor === 'trainer' || waitFor === 'all') parts.push(`trainer ${obs.trainerStatus ?? 'unknown'}`);
   return parts.join(', ');
+}
+
+/** Time a poll under way at the deadline is given to finish, so a last answer can still count. */
+const GRACE_MS = 1000;
+
+/** Aborts when `signal` does or after `ms`, whichever is first. */
+function anySignal(signal: AbortSignal | undefined, ms: number): AbortSignal {
+  const timeout = AbortSignal.timeout(ms);
+  return signal ? AbortSignal.any([signal, timeout]) : timeout;
 }
 
 function raceAbort<T>(promise: Promise<T>, signal?: AbortSignal): Promise<T | 'aborted'> {

@@ -124,6 +124,7 @@ describe('parseInputs', () => {
   });
 
   it('never echoes the key in an error', () => {
+    expect(errors({ api_key: 'sk-key’' })[0]).toMatch(/^api_key: contains .*non-ASCII/);
     const list = errors({ api_key: 'sk bad\nkey', lora_rank: 'x' });
     expect(list.join('\n')).not.toContain('sk bad');
     expect(list[0]).toMatch(/^api_key:/);
@@ -133,14 +134,17 @@ describe('parseInputs', () => {
     expect(errors({ api_base_url: 'http://api.baseten.co' })[0]).toMatch(/^api_base_url: must use https/);
     expect(errors({ api_base_url: 'ftp://127.0.0.1' })[0]).toMatch(/^api_base_url:/);
     expect(errors({ api_base_url: 'not a url' })[0]).toMatch(/^api_base_url: not a valid URL/);
+    expect(errors({ api_base_url: 'https://api.baseten.co/?' })[0]).toMatch(/^api_base_url: must not contain a query/);
+    expect(errors({ api_base_url: 'https://api.baseten.co#' })[0]).toMatch(/^api_base_url: must not contain a query/);
+    expect(errors({ api_base_url: 'http://evil.localhost:8080' })[0]).toMatch(/^api_base_url: must use https/);
     expect(ok({ api_base_url: 'http://localhost:1234' }).apiBaseUrl).toBe('http://localhost:1234');
     expect(ok({ api_base_url: 'http://[::1]:1234' }).apiBaseUrl).toBe('http://[::1]:1234');
     expect(ok({ api_base_url: 'https://proxy.example.com/baseten/' }).apiBaseUrl).toBe('https://proxy.example.com/baseten');
   });
 
   it('knows the loopback hosts', () => {
-    for (const host of ['localhost', '127.0.0.1', '127.5.6.7', '[::1]', '::1', 'app.localhost']) expect(isLoopbackHost(host)).toBe(true);
-    for (const host of ['10.0.0.1', '127.example.com', 'localhost.example.com', '0.0.0.0']) expect(isLoopbackHost(host)).toBe(false);
+    for (const host of ['localhost', '127.0.0.1', '127.5.6.7', '[::1]', '::1']) expect(isLoopbackHost(host)).toBe(true);
+    for (const host of ['10.0.0.1', '127.example.com', 'localhost.example.com', '0.0.0.0', 'evil.localhost']) expect(isLoopbackHost(host)).toBe(false);
   });
 
   it('hints when a sampler checkpoint is given', () => {

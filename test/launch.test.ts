@@ -55,7 +55,7 @@ describe('buildRunBody', () => {
 });
 
 describe('matchingRuns', () => {
-  const run = (id: string, sessionId: string, name: string, createdAt: string): Run => ({
+  const run = (id: string, sessionId: string, name: string | undefined, createdAt: string): Run => ({
     id,
     sessionId,
     name,
@@ -67,7 +67,7 @@ describe('matchingRuns', () => {
   const body = buildRunBody(settings({}), 's1', 'mine');
   const started = Date.parse('2026-11-21T10:00:00Z');
 
-  it('adopts only a run of this session and name created since the step began', () => {
+  it('in a reused session adopts only a run with this name created since the step began, oldest first', () => {
     const runs = [
       run('other-session', 's2', 'mine', '2026-11-21T10:00:05Z'),
       run('other-name', 's1', 'theirs', '2026-11-21T10:00:05Z'),
@@ -75,11 +75,23 @@ describe('matchingRuns', () => {
       run('later', 's1', 'mine', '2026-11-21T10:00:09Z'),
       run('ours', 's1', 'mine', '2026-11-21T10:00:04Z'),
     ];
-    expect(matchingRuns(runs, body, started).map((r) => r.id)).toEqual(['ours', 'later']);
+    expect(matchingRuns(runs, body, started, false)).toEqual({ matches: [runs[4], runs[3]], unsure: false });
+  });
+
+  it('in a session this step created takes every recent run of that session, whatever its name', () => {
+    const runs = [run('renamed', 's1', 'MINE', '2026-11-21T10:00:05Z'), run('unnamed', 's1', undefined, '2026-11-21T10:00:06Z')];
+    const { matches, unsure } = matchingRuns(runs, body, started, true);
+    expect(matches.map((r) => r.id)).toEqual(['renamed', 'unnamed']);
+    expect(unsure).toBe(false);
+  });
+
+  it('is unsure in a reused session whose recent runs carry no name (older API)', () => {
+    const runs = [run('unnamed', 's1', undefined, '2026-11-21T10:00:06Z')];
+    expect(matchingRuns(runs, body, started, false)).toEqual({ matches: [], unsure: true });
   });
 
   it('allows for a server clock slightly behind ours', () => {
-    expect(matchingRuns([run('skewed', 's1', 'mine', '2026-11-21T09:59:30Z')], body, started)).toHaveLength(1);
+    expect(matchingRuns([run('skewed', 's1', 'mine', '2026-11-21T09:59:30Z')], body, started, false).matches).toHaveLength(1);
   });
 });
 

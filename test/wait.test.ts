@@ -283,9 +283,28 @@ describe('waitForReady with virtual time', () => {
     ]);
   });
 
+  it('finds the trainer of a run without deployment_id through the deployments list', async () => {
+    const clock = new FakeClock();
+    const { emulator, client, run } = await setup({ clock, deploymentIdOnRuns: false });
+    expect(run.deploymentId).toBeUndefined();
+    const result = await waitForReady({
+      client,
+      waitFor: 'trainer',
+      initial: run,
+      timeoutMs: 5000,
+      intervalMs: 100,
+      clock,
+      log: () => {},
+    });
+    expect(result.outcome).toBe('ready');
+    expect(result.trainerStatus).toBe('RUNNING');
+    expect(emulator.requests.some((r) => r.method === 'GET' && r.path === '/v1/loops/deployments')).toBe(true);
+  });
+
   it('says once that the run has no deployment yet, and keeps waiting', async () => {
     const clock = new FakeClock();
     const { emulator, client, run } = await setup({ clock, deploymentIdOnRuns: false });
+    emulator.fault({ method: 'GET', path: '/v1/loops/deployments', kind: 'status', status: 200, body: { deployments: [] }, times: Infinity });
     const log: string[] = [];
     const result = await waitForReady({
       client,
@@ -299,7 +318,7 @@ describe('waitForReady with virtual time', () => {
     expect(result.outcome).toBe('timed_out');
     expect(result.reason).toContain('trainer unknown');
     expect(deploymentPolls(emulator)).toBe(0);
-    expect(log.filter((l) => l.includes('has no deployment_id yet'))).toHaveLength(1);
+    expect(log.filter((l) => l.includes('has no Loops deployment yet'))).toHaveLength(1);
   });
 
   it('a polling error ends the wait as failed, naming the request', async () => {

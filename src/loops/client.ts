@@ -12,6 +12,7 @@ import {
   parseCheckpoints,
   parseDeactivated,
   parseDeploymentEnvelope,
+  parseDeploymentList,
   parseRunEnvelope,
   parseRunList,
   parseSessionEnvelope,
@@ -43,10 +44,22 @@ export interface ClientOptions {
   userAgent: string;
 }
 
-interface CallOptions<T> {
+/** Per call: `signal` ends retrying when the workflow is cancelled (or a deadline passes). */
+export interface CallContext {
+  signal?: AbortSignal;
+}
+
+/** Limits for a call that must finish quickly (deactivating while the runner is cancelling). */
+export interface Hurry {
+  maxRetries: number;
+  timeoutMs: number;
+  maxRetryAfterMs: number;
+}
+
+interface CallOptions<T> extends CallContext {
   body?: unknown;
   recover?: (error: LoopsError) => Promise<T | undefined>;
-  maxRetries?: number;
+  hurry?: Hurry;
 }
 
 export class LoopsClient {
@@ -56,48 +69,53 @@ export class LoopsClient {
     this.transport = new Transport(options);
   }
 
-  createSession(trainingProjectId?: string): Promise<string> {
+  createSession(trainingProjectId?: string, ctx: CallContext = {}): Promise<string> {
     const body = trainingProjectId ? { training_project_id: trainingProjectId } : {};
-    return this.call('create session', 'POST', '/v1/loops/sessions', parseSessionEnvelope, { body });
+    return this.call('create session', 'POST', '/v1/loops/sessions', parseSessionEnvelope, { ...ctx, body });
   }
 
-  getSession(sessionId: string): Promise<string> {
-    return this.call('get session', 'GET', `/v1/loops/sessions/${enc(sessionId)}`, parseSessionEnvelope);
+  getSession(sessionId: string, ctx: CallContext = {}): Promise<string> {
+    return this.call('get session', 'GET', `/v1/loops/sessions/${enc(sessionId)}`, parseSessionEnvelope, ctx);
   }
 
   /** Creating a run is not idempotent: `recover` decides what to do after an ambiguous failure. */
-  createRun(body: CreateRunBody, recover: (error: LoopsError) => Promise<Run | undefined>): Promise<Run> {
-    return this.call('create run', 'POST', '/v1/loops/runs', parseRunEnvelope, { body, recover });
+  createRun(body: CreateRunBody, recover: (error: LoopsError) => Promise<Run | undefined>, ctx: CallContext = {}): Promise<Run> {
+    return this.call('create run', 'POST', '/v1/loops/runs', parseRunEnvelope, { ...ctx, body, recover });
   }
 
   listRuns(baseModel: string): Promise<Run[]> {
     return this.call('list runs', 'GET', `/v1/loops/runs?base_model=${enc(baseModel)}`, parseRunList);
   }
 
-  getRun(runId: string): Promise<Run> {
-    return this.call('get run', 'GET', `/v1/loops/runs/${enc(runId)}`, parseRunEnvelope);
+  getRun(runId: string, ctx: CallContext = {}): Promise<Run> {
+    return this.call('get run', 'GET', `/v1/loops/runs/${enc(runId)}`, parseRunEnvelope, ctx);
   }
 
-  getDeployment(deploymentId: string): Promise<Deployment> {
-    return this.call('get deployment', 'GET', `/v1/loops/deployments/${enc(deploymentId)}`, parseDeploymentEnvelope);
+  getDeployment(deploymentId: string, ctx: CallContext = {}): Promise<Deployment> {
+    return this.call('get deployment', 'GET', `/v1/loops/deployments/${enc(deploymentId)}`, parseDeploymentEnvelope, ctx);
   }
 
-  deactivateRun(runId: string, maxRetries?: number): Promise<string> {
-    return this.call('deactivate run', 'POST', `/v1/loops/runs/${enc(runId)}/deactivate`, parseDeactivated, {
-      maxRetries,
-    });
+  /** The Loops deployment serving a run, for runs that do not name theirs (deployment_id null). */
+  async findDeploymentOfRun(runId: string, ctx: CallContext = {}): Promise<Deployment | undefined> {
+    const deployments = await this.call('list deployments', 'GET', '/v1/loops/deployments', parseDeploymentList, ctx);
+    return deployments.find((d) => d.runIds.includes(runId));
   }
 
-  getCapabilities(): Promise<SupportedModel[]> {
-    return this.call('get capabilities', 'GET', '/v1/loops/capabilities', parseCapabilities);
+  deactivateRun(runId: string, hurry?: Hurry): Promise<string> {
+    return this.call('deactivate run', 'POST', `/v1/loops/runs/${enc(runId)}/deactivate`, parseDeactivated, { hurry });
   }
 
-  findCheckpoint(checkpointPath: string): Promise<Checkpoint[]> {
+  getCapabilities(ctx: CallContext = {}): Promise<SupportedModel[]> {
+    return this.call('get capabilities', 'GET', '/v1/loops/capabilities', parseCapabilities, ctx);
+  }
+
+  findCheckpoint(checkpointPath: string, ctx: CallContext = {}): Promise<Checkpoint[]> {
     return this.call(
       'check checkpoint',
       'GET',
       `/v1/loops/checkpoints?checkpoint_path=${enc(checkpointPath)}`,
       parseCheckpoints,
+      ctx,
     );
   }
 
@@ -112,17 +130,21 @@ export class LoopsClient {
     parse: (body: unknown) => T,
     opts: CallOptions<T> = {},
   ): Promise<T> {
-    const policy = { ...this.options.policy, maxRetries: opts.maxRetries ?? this.options.policy.maxRetries };
+    const { hurry } = opts;
+    const policy = hurry
+      ? { ...this.options.policy, maxRetries: Math.min(hurry.maxRetries, this.options.policy.maxRetries), maxRetryAfterMs: hurry.maxRetryAfterMs }
+      : this.options.policy;
+    const timeoutMs = hurry ? Math.min(hurry.timeoutMs, this.options.timeoutMs) : this.options.timeoutMs;
     return withRetry(
       operation,
       async () => {
-        const response = await this.transport.send(method, path, opts.body);
+        const response = await this.transport.send(method, path, opts.body, timeoutMs);
         // Whatever the server sends back (an error page echoing headers, say) must not carry the
         // key into an error, a log line or an output: scrub it before anything reads the body.
         if (this.options.apiKey) response.body = response.body.split(this.options.apiKey).join('***');
         return interpret(response, method, path, parse, this.options.clock);
       },
-      { policy, clock: this.options.clock, log: this.options.log, recover: opts.recover },
+      { policy, clock: this.options.clock, log: this.options.log, recover: opts.recover, signal: opts.signal },
     );
   }
 }
@@ -155,7 +177,7 @@ function interpret<T>(response: HttpResponse, method: string, path: string, pars
   try {
     return parse(json);
   } catch (error) {
-    if (error instanceof ShapeError) throw new MalformedResponseError(method, route, error.message, false);
+    if (error instanceof ShapeError) throw new MalformedResponseError(method, route, error.message, false, json);
     throw error;
   }
 }

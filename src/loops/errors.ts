@@ -98,6 +98,8 @@ export class MalformedResponseError extends LoopsError {
     route: string,
     problem: string,
     readonly retryable: boolean,
+    /** The parsed body, when it was JSON of the wrong shape. */
+    readonly body?: unknown,
   ) {
     super(method, route, `${method} ${route} returned an unexpected response: ${problem}`);
     this.reason = `unexpected response (${problem})`;

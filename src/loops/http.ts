@@ -37,7 +37,7 @@ export class Transport {
   }
 
   /** Sends one request; throws NetworkError when no complete response arrives in time. */
-  async send(method: string, path: string, body?: unknown): Promise<HttpResponse> {
+  async send(method: string, path: string, body?: unknown, timeoutMs = this.options.timeoutMs): Promise<HttpResponse> {
     const route = path.split('?')[0] ?? path;
     const data = body === undefined ? null : JSON.stringify(body);
     let url = new URL(this.options.baseUrl + path);
@@ -46,7 +46,7 @@ export class Transport {
       const headers: Record<string, string> = { accept: 'application/json' };
       if (sendKey) headers.authorization = `Bearer ${this.options.apiKey}`;
       if (data !== null) headers['content-type'] = 'application/json';
-      const response = await this.exchange(method, route, url, data, headers);
+      const response = await this.exchange(method, route, url, data, headers, timeoutMs);
       const location = response.headers.location;
       if (!REDIRECTS.has(response.status) || !location || method !== 'GET' || hop >= MAX_REDIRECTS) {
         return response;
@@ -69,8 +69,8 @@ export class Transport {
     url: URL,
     data: string | null,
     headers: Record<string, string>,
+    timeoutMs: number,
   ): Promise<HttpResponse> {
-    const timeoutMs = this.options.timeoutMs;
     return new Promise<HttpResponse>((resolve, reject) => {
       let message: IncomingMessage | undefined;
       let settled = false;

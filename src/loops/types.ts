@@ -10,7 +10,8 @@ export interface Sampler {
 export interface Run {
   id: string;
   sessionId: string;
-  name: string;
+  /** Absent from runs made before the API had names (2026-06-23). */
+  name?: string;
   baseModel: string;
   baseUrl: string;
   createdAt: string;
@@ -93,12 +94,11 @@ export function parseRun(value: unknown, where = 'run'): Run {
       status: statusName(s),
     };
   }
-  const baseModel = string(run, 'base_model', where);
   return {
     id: string(run, 'id', where),
     sessionId: string(run, 'session_id', where),
-    name: optionalString(run, 'name') ?? baseModel,
-    baseModel,
+    name: optionalString(run, 'name'),
+    baseModel: string(run, 'base_model', where),
     baseUrl: string(run, 'base_url', where),
     createdAt: string(run, 'created_at', where),
     deploymentId: optionalString(run, 'deployment_id'),
@@ -108,17 +108,66 @@ export function parseRun(value: unknown, where = 'run'): Run {
   };
 }
 
+/**
+ * What can be read of a run whose object breaks the description: only its id is essential
+ * (to report and deactivate it); undefined when even that is missing.
+ */
+export function salvageRun(body: unknown): Run | undefined {
+  const run = body && typeof body === 'object' ? (body as Obj).run : undefined;
+  if (!run || typeof run !== 'object' || Array.isArray(run)) return undefined;
+  const r = run as Obj;
+  const id = optionalString(r, 'id');
+  if (!id) return undefined;
+  const s = r.sampler && typeof r.sampler === 'object' ? (r.sampler as Obj) : undefined;
+  const samplerId = s ? optionalString(s, 'id') : undefined;
+  return {
+    id,
+    sessionId: optionalString(r, 'session_id') ?? '',
+    name: optionalString(r, 'name'),
+    baseModel: optionalString(r, 'base_model') ?? '',
+    baseUrl: optionalString(r, 'base_url') ?? '',
+    createdAt: optionalString(r, 'created_at') ?? '',
+    deploymentId: optionalString(r, 'deployment_id'),
+    status: statusName(r),
+    sampler: s && samplerId ? { id: samplerId, baseUrl: optionalString(s, 'base_url') ?? '', status: statusName(s) } : undefined,
+    raw: r,
+  };
+}
+
 export function parseRunEnvelope(body: unknown): Run {
   return parseRun(object(body, 'body').run);
 }
 
+/** The runs that can be read; an unreadable item (someone else's old run, say) is skipped, not fatal. */
 export function parseRunList(body: unknown): Run[] {
-  return array(object(body, 'body'), 'runs', 'body').map((item, i) => parseRun(item, `runs[${i}]`));
+  const runs: Run[] = [];
+  for (const [i, item] of array(object(body, 'body'), 'runs', 'body').entries()) {
+    try {
+      runs.push(parseRun(item, `runs[${i}]`));
+    } catch (error) {
+      if (!(error instanceof ShapeError)) throw error;
+    }
+  }
+  return runs;
 }
 
 export function parseDeploymentEnvelope(body: unknown): Deployment {
   const deployment = object(object(body, 'body').deployment, 'deployment');
   return { id: string(deployment, 'id', 'deployment'), status: statusName(deployment) };
+}
+
+/** Loops deployments with the runs they serve (to find the trainer of a run without deployment_id). */
+export function parseDeploymentList(body: unknown): Array<Deployment & { runIds: string[] }> {
+  return array(object(body, 'body'), 'deployments', 'body').flatMap((item) => {
+    if (!item || typeof item !== 'object') return [];
+    const d = item as Obj;
+    const id = optionalString(d, 'id');
+    if (!id) return [];
+    const runIds = [optionalString(d, 'active_run_id'), optionalString(d, 'latest_run_id')].filter(
+      (v): v is string => v !== undefined,
+    );
+    return [{ id, status: statusName(d), runIds }];
+  });
 }
 
 export function parseDeactivated(body: unknown): string {

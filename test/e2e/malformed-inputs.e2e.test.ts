@@ -78,7 +78,9 @@ const CASES: Case[] = [
   { input: 'api_base_url', value: 'ftp://127.0.0.1/', expect: 'must be an https:// URL' },
   { input: 'api_base_url', value: 'not a url', expect: 'not a valid URL' },
   { input: 'api_base_url', value: 'https://user:pass@api.baseten.co', expect: 'must not contain credentials' },
-  { input: 'api_base_url', value: 'https://api.baseten.co/?x=1', expect: 'must not contain credentials, a query or a fragment' },
+  { input: 'api_base_url', value: 'https://api.baseten.co/?x=1', expect: 'must not contain a query or a fragment' },
+  { input: 'api_base_url', value: 'https://api.baseten.co/?', expect: 'must not contain a query or a fragment' },
+  { input: 'api_base_url', value: 'http://evil.localhost:8080', expect: 'must use https' },
   // IDs
   { input: 'session_id', value: 'abc/def', expect: 'must be a Loops ID' },
   { input: 'session_id', value: '../runs' },
@@ -94,7 +96,8 @@ const CASES: Case[] = [
   { input: 'base_model', value: 'https://huggingface.co/Qwen/Qwen3-8B' },
   { input: 'base_model', value: 'Qwen/Qwen3/8B' },
   // the key
-  { input: 'api_key', value: 'KEY with space', expect: 'contains whitespace or control characters' },
+  { input: 'api_key', value: 'KEY with space', expect: 'contains spaces, control or non-ASCII characters' },
+  { input: 'api_key', value: 'sk-key\u2019', expect: 'contains spaces, control or non-ASCII characters' },
   { input: 'api_key', value: '', expect: 'no Baseten API key' },
 ];
 

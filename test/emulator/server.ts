@@ -33,7 +33,7 @@ export interface Checkpoint {
   checkpoint_path: string;
 }
 
-export type FaultKind = 'status' | 'drop' | 'delay' | 'garbage' | 'html' | 'redirect';
+export type FaultKind = 'status' | 'drop' | 'delay' | 'garbage' | 'html' | 'redirect' | 'transform';
 
 export interface FaultSpec {
   /** HTTP method to match; default any. */
@@ -43,8 +43,12 @@ export interface FaultSpec {
   /** How many matching requests it applies to; default 1; Infinity allowed. */
   times?: number;
   kind: FaultKind;
-  /** 'before' (default): the route does not run. 'after': the route runs (state changes), then the fault replaces the response. */
-  when?: 'before' | 'after';
+  /**
+   * 'before' (default): the route does not run. 'after': the route runs (state changes), then the
+   * fault replaces the response. 'late' (delay only): the route runs when the delay ends, even if
+   * the client has given up by then — a server that is slow to act.
+   */
+  when?: 'before' | 'after' | 'late';
   /** For 'status' (default 500), 'html' (default 502), 'redirect' (default 307). */
   status?: number;
   /**
@@ -59,6 +63,11 @@ export interface FaultSpec {
   delayMs?: number;
   /** For 'redirect': Location header value (default: the same URL on this emulator). */
   location?: string;
+  /**
+   * For 'transform': rewrites the route's JSON answer (the route always runs first, whatever
+   * `when` says) — an answer that breaks the description, or an extra item in a list.
+   */
+  transform?: (body: unknown) => unknown;
 }
 
 export interface EmulatorOptions {
@@ -888,6 +897,12 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     return d ? json(200, { deployment: deploymentView(d) }) : detail(404, 'Deployment not found');
   }
 
+  /** Every deployment, newest first (the API returns them in every status; clients filter). */
+  function listDeployments(): Resp {
+    const all = [...deployments.values()].reverse().map(deploymentView);
+    return json(200, { deployments: all });
+  }
+
   function getCapabilities(ctx: Ctx): Resp {
     const model = ctx.url.searchParams.get('model');
     const list = config.models
@@ -933,6 +948,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     { pattern: /^\/v1\/loops\/runs$/, methods: { GET: listRuns, POST: createRun } },
     { pattern: /^\/v1\/loops\/runs\/([^/]+)$/, methods: { GET: getRun } },
     { pattern: /^\/v1\/loops\/runs\/([^/]+)\/deactivate$/, methods: { POST: deactivateRun } },
+    { pattern: /^\/v1\/loops\/deployments$/, methods: { GET: listDeployments } },
     { pattern: /^\/v1\/loops\/deployments\/([^/]+)$/, methods: { GET: getDeployment } },
     { pattern: /^\/v1\/loops\/capabilities$/, methods: { GET: getCapabilities }, capabilitiesOnly: true },
     { pattern: /^\/v1\/loops\/checkpoints$/, methods: { GET: listCheckpoints }, capabilitiesOnly: true },
@@ -1066,6 +1082,12 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
         send(ctx, resp);
         return;
       }
+      case 'transform': {
+        const answer = routed ?? route(ctx);
+        const changed = spec.transform ? spec.transform(JSON.parse(answer.body)) : JSON.parse(answer.body);
+        send(ctx, { ...answer, headers: { ...answer.headers, ...extra }, body: JSON.stringify(changed) });
+        return;
+      }
       case 'html': {
         const status = spec.status ?? 502;
         send(ctx, { status, headers: { 'Content-Type': 'text/html', ...extra }, body: htmlPage(status) });
@@ -1169,6 +1191,12 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
         const resp = route(ctx);
         const t = later(ms, () => send(ctx, resp));
         res.on('close', () => clearPending(t));
+      } else if (when === 'late') {
+        // A slow server: it acts after the delay whether or not the client is still waiting.
+        later(ms, () => {
+          const resp = route(ctx);
+          if (!socketGone(ctx)) send(ctx, resp);
+        });
       } else {
         const t = later(ms, () => {
           if (socketGone(ctx)) return; // client gave up: the route never runs

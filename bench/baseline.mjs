@@ -104,6 +104,7 @@ try {
     sampler_id: run.sampler?.id ?? '',
     sampler_base_url: run.sampler?.base_url ?? '',
     sampler_status: run.sampler?.status?.name ?? '',
+    trainer_status: '',
     deployment_id: run.deployment_id ?? '',
     created_at: run.created_at,
     run_json: JSON.stringify(run),

@@ -151,10 +151,10 @@ export async function run(options: RunOptions = {}): Promise<void> {
     message = redact(text, secrets);
     core.setFailed(message);
   } finally {
-    await checkDuplicates?.();
     outputs.set({ status });
     // For the post step: a run whose main step never got here (killed while cancelling) is stopped there.
     core.saveState('status', status);
+    await checkDuplicates?.();
     if (settings) {
       const data = {
         settings,

@@ -2,7 +2,7 @@
 // and HTTP status with the server's detail; 401/403 add a hint about the key; no stack traces.
 
 import { describe, expect } from 'vitest';
-import { requestsTo, stepTest } from '../support/e2e.js';
+import { annotations, requestsTo, stepTest } from '../support/e2e.js';
 import type { Emulator } from '../emulator/server.js';
 import type { StepResult } from '../support/runner.js';
 
@@ -22,15 +22,7 @@ const requests = requestsTo;
 function errorText(result: StepResult): string {
   const lines = result.stdout.split('\n').filter((line) => line.startsWith('::error'));
   expect(lines.length, 'one ::error:: line').toBe(1);
-  return lines
-    .map((line) =>
-      line
-        .replace(/^::\w+[^:]*::/, '')
-        .replace(/%0D/g, '\r')
-        .replace(/%0A/g, '\n')
-        .replace(/%25/g, '%'),
-    )
-    .join('\n');
+  return annotations(result.stdout);
 }
 
 /** A failed step: exit code 1, status=error (nothing was created), no stack trace anywhere. */

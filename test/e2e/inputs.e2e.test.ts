@@ -5,7 +5,7 @@
 import { networkInterfaces } from 'node:os';
 import { describe, expect } from 'vitest';
 import type { Emulator, EmulatorOptions, RecordedRequest } from '../emulator/server.js';
-import { requestsTo, stepTest } from '../support/e2e.js';
+import { annotations, requestsTo, stepTest } from '../support/e2e.js';
 import type { StepResult } from '../support/runner.js';
 
 const KEY = 'loops-e2e-inputs-key-7f3a';
@@ -31,20 +31,7 @@ function only(emulator: Emulator, method: string, path: string): RecordedRequest
   return found[0] as RecordedRequest;
 }
 
-/** The text of the ::error:: / ::warning:: workflow commands, unescaped. */
-function commands(stdout: string, kind: 'error' | 'warning'): string {
-  return stdout
-    .split('\n')
-    .filter((line) => line.startsWith(`::${kind}`))
-    .map((line) =>
-      line
-        .replace(/^::\w+[^:]*::/, '')
-        .replace(/%0D/g, '\r')
-        .replace(/%0A/g, '\n')
-        .replace(/%25/g, '%'),
-    )
-    .join('\n');
-}
+const commands = annotations;
 
 function expectNoStackTrace(result: StepResult): void {
   expect(`${result.stdout}\n${result.stderr}`).not.toMatch(/^\s+at .+/m);

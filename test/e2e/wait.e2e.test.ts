@@ -4,7 +4,7 @@
 
 import type { ChildProcess } from 'node:child_process';
 import { describe, expect } from 'vitest';
-import { requestsTo, stepTest } from '../support/e2e.js';
+import { annotations, requestsTo, stepTest } from '../support/e2e.js';
 import type { Emulator, EmulatorOptions, RecordedRequest, TimelineStep } from '../emulator/server.js';
 import { type StepResult, runPostStep } from '../support/runner.js';
 
@@ -37,19 +37,7 @@ const requests = requestsTo;
 const deactivations = (emulator: Emulator, runId: string): RecordedRequest[] =>
   requests(emulator, 'POST', `/v1/loops/runs/${runId}/deactivate`);
 
-function commands(stdout: string, kind: 'error' | 'warning'): string {
-  return stdout
-    .split('\n')
-    .filter((line) => line.startsWith(`::${kind}`))
-    .map((line) =>
-      line
-        .replace(/^::\w+[^:]*::/, '')
-        .replace(/%0D/g, '\r')
-        .replace(/%0A/g, '\n')
-        .replace(/%25/g, '%'),
-    )
-    .join('\n');
-}
+const commands = annotations;
 
 function runId(result: StepResult): string {
   const id = result.outputs.run_id;

@@ -19,7 +19,7 @@ async function launch(emulator: Emulator, node: string, entry?: string): Promise
   const step = await runStep({ node, entry, inputs: launchInputs(emulator.url) });
   step.workspace.remove();
   if (step.code !== 0 || step.outputs.status !== 'launched') {
-    throw new Error(`${entry ?? 'dist/index.js'} failed (exit ${step.code}): ${step.stdout}${step.stderr}`);
+    throw new Error(`${entry ?? 'dist/main/index.js'} failed (exit ${step.code}): ${step.stdout}${step.stderr}`);
   }
   return { durationMs: step.durationMs, outputs: step.outputs, requests: emulator.requests.map(signature) };
 }
@@ -78,7 +78,7 @@ export async function timeToOutputs(nodes: NodeBinary[], pairs: number): Promise
   return {
     title: '1. Time to outputs',
     about:
-      `Spawn → exit wall time of \`node dist/index.js\` (A) and \`node bench/baseline.mjs\` (B), wait_for none, preflight on; ` +
+      `Spawn → exit wall time of \`node dist/main/index.js\` (A) and \`node bench/baseline.mjs\` (B), wait_for none, preflight on; ` +
       `A B interleaved after ${WARMUP} warm-up pairs, emulator reset before each launch. Both make: ${requests}.`,
     table,
     checks,

@@ -25,7 +25,7 @@ const inputs = {
 };
 console.log('Step inputs (with: …):');
 for (const [name, value] of Object.entries(inputs)) console.log(`  ${name}: ${name === 'api_key' ? '***' : value}`);
-console.log('\n--- step log (node dist/index.js) ---');
+console.log('\n--- step log (node dist/main/index.js) ---');
 
 try {
   const step = await runStep({ inputs, onStdout: (text) => process.stdout.write(text) });

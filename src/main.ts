@@ -5,48 +5,22 @@ import * as core from '@actions/core';
 import { type GithubContext, defaultRunName, readContext } from './context.js';
 import { type Settings, parseInputs } from './inputs.js';
 import { UserError, buildRunBody, createRunOnce, ensureSession } from './launch.js';
-import { type Hurry, LoopsClient } from './loops/client.js';
+import type { Hurry, LoopsClient } from './loops/client.js';
+import { errorMessage, makeClient, maskSecrets, redact } from './shared.js';
 import type { Run } from './loops/types.js';
 import { plannedRequests, renderPlan } from './plan.js';
 import { preflight } from './preflight.js';
 import { upsertComment } from './report/comment.js';
 import { Outputs, type Status, runOutputs } from './report/outputs.js';
 import { renderErrorSummary, renderSummary } from './report/summary.js';
-import { CancelledError, type Clock, DEFAULT_POLICY, realClock } from './retry.js';
+import { CancelledError, type Clock, realClock } from './retry.js';
 import { type WaitResult, waitForReady } from './wait.js';
-
-export const USER_AGENT = 'baseten-loops-launch/0.1';
 
 export interface RunOptions {
   env?: Record<string, string | undefined>;
   clock?: Clock;
   /** Aborted when the runner cancels the workflow (SIGINT/SIGTERM). */
   signal?: AbortSignal;
-}
-
-export function makeClient(settings: Settings, clock: Clock): LoopsClient {
-  return new LoopsClient({
-    baseUrl: settings.apiBaseUrl,
-    apiKey: settings.apiKey,
-    timeoutMs: settings.requestTimeoutSeconds * 1000,
-    policy: { ...DEFAULT_POLICY, maxRetries: settings.maxRetries },
-    clock,
-    log: (line) => core.info(line),
-    userAgent: USER_AGENT,
-  });
-}
-
-/** Masks the secrets before anything else can print them. */
-export function maskSecrets(env: Record<string, string | undefined>): string[] {
-  const secrets = [core.getInput('api_key'), env.BASETEN_API_KEY ?? '', core.getInput('github_token')]
-    .map((s) => s.trim())
-    .filter((s) => s.length > 0);
-  for (const secret of secrets) core.setSecret(secret);
-  return secrets;
-}
-
-export function redact(text: string, secrets: string[]): string {
-  return secrets.reduce((out, secret) => out.split(secret).join('***'), text);
 }
 
 export async function run(options: RunOptions = {}): Promise<void> {
@@ -225,11 +199,6 @@ async function writeSummary(html: string): Promise<void> {
   } catch (error) {
     core.debug(`job summary not written: ${errorMessage(error)}`);
   }
-}
-
-export function errorMessage(error: unknown): string {
-  if (error instanceof Error) return error.message;
-  return String(error);
 }
 
 function firstLine(text: string): string {

@@ -4,7 +4,7 @@
 
 import * as core from '@actions/core';
 import { parseInputs } from './inputs.js';
-import { errorMessage, makeClient, maskSecrets, redact } from './main.js';
+import { errorMessage, makeClient, maskSecrets, redact } from './shared.js';
 import { realClock } from './retry.js';
 
 export async function runPost(env: Record<string, string | undefined> = process.env): Promise<void> {

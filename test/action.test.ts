@@ -1,5 +1,5 @@
 // action.yml is the interface users see: every SPEC input and output, with those names,
-// a description each, SPEC's defaults, node24, and one bundle for main and post.
+// a description each, SPEC's defaults, node24, and a bundle each for main and post.
 
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -24,8 +24,8 @@ describe('action.yml', () => {
     for (const name of SPEC_OUTPUTS) expect(action.outputs[name]?.description?.length, name).toBeGreaterThan(5);
   });
 
-  it('runs one bundle on node24 for the main and the post step', () => {
-    expect(action.runs).toMatchObject({ using: 'node24', main: 'dist/index.js', post: 'dist/index.js' });
+  it('runs on node24, with its own bundle for the main and for the post step', () => {
+    expect(action.runs).toMatchObject({ using: 'node24', main: 'dist/main/index.js', post: 'dist/post/index.js' });
   });
 
   it.runIf(haveShared)('keeps its copy of the SPEC names and the API description in step with shared/', () => {

@@ -8,6 +8,7 @@ import { afterAll, describe, expect, it, vi } from 'vitest';
 import { type Emulator, type EmulatorOptions, type FaultSpec, startEmulator } from '../emulator/server.js';
 import {
   BUNDLE,
+  entries,
   ROOT,
   type StepResult,
   StepWorkspace,
@@ -66,12 +67,13 @@ function expectClean(step: StepResult, emu?: Emulator): void {
 async function runUnscanned(
   stepInputs: Record<string, string | number | boolean>,
   env: Record<string, string> = {},
+  entry = BUNDLE,
 ): Promise<StepResult> {
   const workspace = new StepWorkspace({});
   const fullEnv = { ...workspace.baseEnv(), ...inputEnv(stepInputs), ...DEBUG, ...env };
   const started = performance.now();
   const proc = await new Promise<Pick<StepResult, 'code' | 'signal' | 'stdout' | 'stderr'>>((resolve, reject) => {
-    const child = spawn(process.execPath, [BUNDLE], { env: fullEnv, cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [entry], { env: fullEnv, cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
@@ -248,7 +250,7 @@ describe.concurrent('a server that echoes the Authorization header back: the act
       if (c.post) {
         expect(main.code, main.stdout).toBe(0);
         emu.fault(c.fault);
-        const post = await runUnscanned(stepInputs, { STATE_isPost: 'true', STATE_run_id: main.state.run_id ?? '' });
+        const post = await runUnscanned(stepInputs, { STATE_run_id: main.state.run_id ?? '' }, entries().post);
         expect(post.code).toBe(1);
         expect(errorText(post.stdout)).toContain('Could not deactivate run');
         expect(leakingLines(post), 'lines of the post step holding the key').toEqual([]);

@@ -368,7 +368,7 @@ describe.concurrent('waiting, end to end', () => {
     expect(main.code).toBe(0);
     const id = runId(main);
     expect(deactivations(emulator, id)).toHaveLength(0);
-    expect(main.state).toMatchObject({ isPost: 'true', run_id: id });
+    expect(main.state).toMatchObject({ run_id: id });
     const post = await runPostStep(main, { inputs: withInputs, timeoutMs: 20_000 });
     expect(post.code).toBe(0);
     expect(deactivations(emulator, id)).toHaveLength(1);

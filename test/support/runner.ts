@@ -10,7 +10,11 @@ import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-export const BUNDLE = join(ROOT, 'dist/index.js');
+/**
+ * The action under test: this checkout, or another one named by LOOPS_ACTION_ROOT (to run the
+ * end-to-end tests against an older bundle and see which of them it fails).
+ */
+export const ACTION_ROOT = resolve(process.env.LOOPS_ACTION_ROOT ?? ROOT);
 
 interface ActionYml {
   inputs: Record<string, { default?: string; required?: boolean; description: string }>;
@@ -18,9 +22,18 @@ interface ActionYml {
   runs: { using: string; main: string; post?: string };
 }
 
-export function readActionYml(): ActionYml {
-  return parse(readFileSync(join(ROOT, 'action.yml'), 'utf8')) as ActionYml;
+export function readActionYml(root = ROOT): ActionYml {
+  return parse(readFileSync(join(root, 'action.yml'), 'utf8')) as ActionYml;
 }
+
+/** The main and post entries of the action under test, as action.yml declares them. */
+export function entries(): { main: string; post: string } {
+  const { runs } = readActionYml(ACTION_ROOT);
+  return { main: join(ACTION_ROOT, runs.main), post: join(ACTION_ROOT, runs.post ?? runs.main) };
+}
+
+/** The main step's bundle. */
+export const BUNDLE = entries().main;
 
 export interface RunnerOptions {
   inputs?: Record<string, string | number | boolean>;
@@ -73,7 +86,7 @@ export function parseFileCommands(text: string): Record<string, string> {
 /** The INPUT_* variables a runner would set: action.yml defaults, then the step's `with:`. */
 export function inputEnv(inputs: Record<string, string | number | boolean> = {}, githubToken = ''): Record<string, string> {
   const env: Record<string, string> = {};
-  for (const [name, spec] of Object.entries(readActionYml().inputs)) {
+  for (const [name, spec] of Object.entries(readActionYml(ACTION_ROOT).inputs)) {
     let value = spec.default ?? '';
     if (value === '${{ github.token }}') value = githubToken;
     env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = value;
@@ -210,7 +223,7 @@ export async function runPostStep(
   writeFileSync(workspace.stateFile, '');
   writeFileSync(workspace.summaryFile, '');
   const env = { ...workspace.baseEnv(), ...inputEnv(options.inputs), ...stateEnv, ...options.env };
-  const result = { ...(await spawnStep(env, options)), ...workspace.read() };
+  const result = { ...(await spawnStep(env, { entry: entries().post, ...options })), ...workspace.read() };
   assertNoLeaks(result, env);
   return result;
 }

@@ -4,8 +4,10 @@
 import * as core from '@actions/core';
 import { LoopsClient } from './loops/client.js';
 import { DEFAULT_POLICY, type Clock } from './retry.js';
+import pkg from '../package.json' with { type: 'json' };
 
-export const USER_AGENT = 'baseten-loops-launch/0.1';
+/** The version comes from package.json (the release script bumps it there), never a copy. */
+export const USER_AGENT = `baseten-loops-launch/${pkg.version}`;
 
 /** The connection settings every entry reads. */
 export interface Connection {

@@ -10,7 +10,13 @@ export interface GithubContext {
   sha: string;
   ref: string;
   job: string;
+  /** The workflow file, from GITHUB_WORKFLOW_REF (`owner/repo/.github/workflows/x.yml@ref`) without the ref; else the workflow's name. */
+  workflow: string;
+  /** The step's id (GITHUB_ACTION). */
+  action: string;
   runId: string;
+  /** GITHUB_RUN_ATTEMPT: 1 on the first run, 2+ on re-runs. */
+  runAttempt: number;
   serverUrl: string;
   apiUrl: string;
   /** Set on pull_request and pull_request_target events. */
@@ -35,7 +41,10 @@ export function readContext(env: Record<string, string | undefined>): GithubCont
     sha: env.GITHUB_SHA ?? '',
     ref: env.GITHUB_REF ?? '',
     job: env.GITHUB_JOB ?? '',
+    workflow: workflowFile(env),
+    action: env.GITHUB_ACTION ?? '',
     runId: env.GITHUB_RUN_ID ?? '',
+    runAttempt: Math.max(1, Number.parseInt(env.GITHUB_RUN_ATTEMPT ?? '1', 10) || 1),
     serverUrl: (env.GITHUB_SERVER_URL ?? 'https://github.com').replace(/\/+$/, ''),
     apiUrl: (env.GITHUB_API_URL ?? 'https://api.github.com').replace(/\/+$/, ''),
     pullRequest:
@@ -43,6 +52,13 @@ export function readContext(env: Record<string, string | undefined>): GithubCont
         ? { number, headSha: typeof pr.head?.sha === 'string' ? pr.head.sha : undefined }
         : undefined,
   };
+}
+
+function workflowFile(env: Record<string, string | undefined>): string {
+  const ref = env.GITHUB_WORKFLOW_REF ?? '';
+  const at = ref.lastIndexOf('@');
+  const path = (at > 0 ? ref.slice(0, at) : ref).split('/').slice(2).join('/');
+  return path || env.GITHUB_WORKFLOW || '';
 }
 
 /**

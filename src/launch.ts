@@ -1,30 +1,36 @@
-// Session create/reuse, and creating the run exactly once.
+// Session create/reuse, and creating the run exactly once. The API has no idempotency keys:
+// a create that may have reached the server (timeout, dropped connection, 5xx, unreadable
+// body) is never blindly repeated. This file owns the whole story: try → ambiguous → back off
+// → list → adopt or re-send, and the duplicate sweep that follows a re-send.
 
+import {
+  ApiError,
+  CancelledError,
+  MalformedResponseError,
+  RetriesExhaustedError,
+  type Retryable,
+  UserError,
+  errorMessage,
+  isRetryable,
+} from './core/errors.js';
+import type { Log } from './core/log.js';
+import { type Clock, type RetryPolicy, nextDelay } from './core/retry.js';
 import type { Settings } from './inputs.js';
-import type { CallContext, CreateRunBody, LoopsClient } from './loops/client.js';
-import { ApiError, type LoopsError, MalformedResponseError } from './loops/errors.js';
+import type { CallOptions, CreateRunBody, LoopsClient } from './loops/client.js';
 import { type Run, salvageRun } from './loops/types.js';
-import type { Clock } from './retry.js';
-
-/** An error whose message is complete for the user (it names the input and the fix). */
-export class UserError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'UserError';
-  }
-}
+import { type CreateIntent, HURRY, ownRuns, stopRun } from './shared.js';
 
 export interface SessionChoice {
   id: string;
   created: boolean;
 }
 
-export async function ensureSession(client: LoopsClient, settings: Settings, ctx: CallContext = {}): Promise<SessionChoice> {
+export async function ensureSession(client: LoopsClient, settings: Settings, opts: CallOptions = {}): Promise<SessionChoice> {
   if (!settings.sessionId) {
-    return { id: await client.createSession(settings.trainingProjectId, ctx), created: true };
+    return { id: await client.createSession(settings.trainingProjectId, opts), created: true };
   }
   try {
-    await client.getSession(settings.sessionId, ctx);
+    await client.getSession(settings.sessionId, opts);
   } catch (error) {
     if (error instanceof ApiError && error.status === 404) {
       throw new UserError(
@@ -37,38 +43,49 @@ export async function ensureSession(client: LoopsClient, settings: Settings, ctx
   return { id: settings.sessionId, created: false };
 }
 
-/** The create-run body: every input mapped, unset optional fields left out. */
+/** The API's own defaults: a field equal to its default is left out of the create body, as Baseten's CLI does. */
+export const API_DEFAULTS = { lora_rank: 64, scale_down_delay_seconds: 3600, availability_model: 'dedicated', replicas: 1 } as const;
+
+/**
+ * The create-run body: every input mapped; unset fields and fields equal to the API's defaults
+ * left out, so that an older server that does not know a field still accepts the body. `name`
+ * always goes: it is how this step finds its run again.
+ */
 export function buildRunBody(settings: Settings, sessionId: string, name: string): CreateRunBody {
-  const body: CreateRunBody = {
-    session_id: sessionId,
-    base_model: settings.baseModel,
-    name,
-    lora_rank: settings.loraRank,
-    scale_down_delay_seconds: settings.scaleDownDelaySeconds,
-    availability_model: settings.availabilityModel,
-    replicas: settings.replicas,
-  };
+  const body: CreateRunBody = { session_id: sessionId, base_model: settings.baseModel, name };
+  if (settings.loraRank !== API_DEFAULTS.lora_rank) body.lora_rank = settings.loraRank;
   if (settings.maxSeqLen !== undefined) body.max_seq_len = settings.maxSeqLen;
   if (settings.seed !== undefined) body.seed = settings.seed;
+  if (settings.scaleDownDelaySeconds !== API_DEFAULTS.scale_down_delay_seconds) {
+    body.scale_down_delay_seconds = settings.scaleDownDelaySeconds;
+  }
+  if (settings.availabilityModel !== API_DEFAULTS.availability_model) body.availability_model = settings.availabilityModel;
+  if (settings.replicas !== API_DEFAULTS.replicas) body.replicas = settings.replicas;
   if (settings.checkpointPath) body.path = settings.checkpointPath;
   if (settings.reuseFromRunId) body.reuse_from_run_id = settings.reuseFromRunId;
   if (settings.reuseFromSessionId) body.reuse_from_session_id = settings.reuseFromSessionId;
   return body;
 }
 
-/** How far the server's clock may lag ours when matching "created since the step began". */
+/** How far before our first create request (server clock) a run of ours may be stamped: Date has 1 s resolution. */
+export const SINCE_SLACK_MS = 2000;
+/** Without any Date header from the server, how far its clock may lag ours. */
 export const CLOCK_SKEW_MS = 120_000;
 
-export interface CreateRunOptions extends CallContext {
-  /** When the step began (ms since the epoch). */
-  startedAt: number;
+/** The earliest creation time (server clock, ms) a run made from now on can carry. */
+export function createdAfterNow(client: LoopsClient): number {
+  const now = client.serverNow();
+  return now.ms - (now.known ? SINCE_SLACK_MS : CLOCK_SKEW_MS);
+}
+
+export interface CreateRunOptions {
+  intent: CreateIntent;
+  policy: RetryPolicy;
   clock: Clock;
-  /** request_timeout_seconds, in ms: how long a server may have kept acting on an abandoned request. */
-  timeoutMs: number;
-  /** The session was created by this step, so every run in it is this step's. */
-  sessionCreated: boolean;
-  log: (line: string) => void;
-  warn: (line: string) => void;
+  log: Log;
+  signal?: AbortSignal;
+  /** Called just before each create request is sent. */
+  onSend?: () => void;
 }
 
 export interface CreatedRun {
@@ -76,113 +93,119 @@ export interface CreatedRun {
   adopted: boolean;
   /** Set when the create answer broke the description: the run exists but the step must fail. */
   problem?: string;
-  /**
-   * Set after a re-send: a last look for a duplicate, once the abandoned request has had one more
-   * timeout period to be acted on. Call it at the end of the step; it never throws.
-   */
-  checkDuplicates?: () => Promise<void>;
+  /** Set after a re-send (our clock): sweepDuplicates must look again once the abandoned request could have landed. */
+  resentAt?: number;
 }
 
 /**
- * Creates the run. After a failure that may have reached the server (timeout, dropped
- * connection, 5xx, unreadable body) it waits out the backoff, lists the runs and adopts the one
- * in this step's session with this step's name created since the step began; it re-sends only
- * when there is none, and after such a re-send a later check deactivates any duplicate.
+ * Creates the run. After a failure that may have reached the server it waits out the backoff,
+ * lists the runs and adopts this step's own (see ownRuns); it re-sends only when there is none.
  */
 export async function createRunOnce(client: LoopsClient, body: CreateRunBody, opts: CreateRunOptions): Promise<CreatedRun> {
-  let adopted = false;
-  let resent = false;
-  let ambiguousAt = 0;
-
-  const find = async (): Promise<Run[]> => {
-    const { matches, unsure } = matchingRuns(await client.listRuns(body.base_model), body, opts.startedAt, opts.sessionCreated);
-    if (matches.length === 0 && unsure) {
-      throw new Error(
-        `runs in session ${body.session_id} carry no name (an older API), so whether the run was created cannot ` +
-          'be told; the request was not re-sent, to avoid a duplicate run',
-      );
-    }
-    return matches;
-  };
-
-  const reconcile = async (error: LoopsError): Promise<Run | undefined> => {
-    ambiguousAt = opts.clock.now();
-    opts.log(`create run: ${error.reason}; the run may have been created, checking for run "${body.name}" before re-sending`);
-    let found: Run[];
+  const { policy, clock, log, signal } = opts;
+  let resentAt: number | undefined;
+  for (let tries = 1; ; tries++) {
+    if (signal?.aborted) throw new CancelledError('create run');
+    let failure: Error & Retryable;
     try {
-      found = await find();
-    } catch (listError) {
-      throw new Error(
-        `${error.message}. The run may have been created, but the runs could not be listed to check ` +
-          `(${(listError as Error).message}), so the request was not re-sent, to avoid a duplicate run. ` +
-          `Look for a run named "${body.name}" in session ${body.session_id}.`,
-      );
-    }
-    if (found.length === 0) {
-      opts.log(`create run: no run named "${body.name}" exists in session ${body.session_id}; re-sending`);
-      resent = true;
-      return undefined;
-    }
-    const [run, ...extra] = found as [Run, ...Run[]];
-    opts.log(`create run: the earlier request did create run ${run.id}; adopting it instead of creating another`);
-    await deactivateDuplicates(client, extra, run, opts.warn);
-    adopted = true;
-    return run;
-  };
-
-  let run: Run;
-  try {
-    run = await client.createRun(body, reconcile, { signal: opts.signal });
-  } catch (error) {
-    // A 200 that breaks the description still made a run: keep its id so it can be reported and stopped.
-    const salvaged = error instanceof MalformedResponseError && !error.retryable ? salvageRun(error.body) : undefined;
-    if (!salvaged) throw error;
-    return { run: salvaged, adopted, problem: (error as MalformedResponseError).message };
-  }
-
-  if (!resent) return { run, adopted };
-  // A slow server may act on the abandoned request after the check above.
-  const checkDuplicates = async (): Promise<void> => {
-    await opts.clock.sleep(Math.max(0, ambiguousAt + opts.timeoutMs - opts.clock.now()), opts.signal);
-    try {
-      await deactivateDuplicates(client, (await find()).filter((r) => r.id !== run.id), run, opts.warn);
+      opts.onSend?.();
+      return { run: await client.createRun(body, { signal }), adopted: false, resentAt };
     } catch (error) {
-      opts.warn(`create run: could not check for a duplicate of run ${run.id}: ${(error as Error).message}`);
+      // A 200 that breaks the description still made a run: keep its id so it can be reported and stopped.
+      const salvaged = error instanceof MalformedResponseError && !error.retryable ? salvageRun(error.body) : undefined;
+      if (salvaged) return { run: salvaged, adopted: false, problem: errorMessage(error), resentAt };
+      if (!isRetryable(error)) throw error;
+      failure = error;
     }
-  };
-  return { run, adopted, checkDuplicates };
+    const last = tries > policy.maxRetries;
+    const delay = nextDelay(tries, failure, { policy, clock, log: log.info, signal });
+    const failed = `create run: attempt ${tries} of ${policy.maxRetries + 1} failed (${failure.reason})`;
+    if (!failure.ambiguous) {
+      if (last) throw new RetriesExhaustedError('create run', tries, failure);
+      log.info(`${failed}; retrying in ${delay.text}`);
+      await clock.sleep(delay.ms, signal);
+      continue;
+    }
+    log.info(`${failed}; ${last ? 'no retries left, ' : ''}checking in ${delay.text} whether it took effect${last ? '' : ' before retrying'}`);
+    // A slow server gets the backoff to finish; the look happens even when cancelled, since a run may exist.
+    await clock.sleep(delay.ms, signal);
+    const found = await lookForOwnRun(client, body, failure, opts);
+    if (found) return { run: found, adopted: true, resentAt };
+    if (last) throw new RetriesExhaustedError('create run', tries, failure);
+    if (signal?.aborted) throw new CancelledError('create run');
+    log.info(`create run: no run named "${body.name}" exists in session ${body.session_id}; re-sending`);
+    resentAt = clock.now();
+  }
 }
 
-async function deactivateDuplicates(client: LoopsClient, extra: Run[], kept: Run, warn: (line: string) => void): Promise<void> {
-  for (const duplicate of extra) {
-    warn(`create run: run ${duplicate.id} duplicates run ${kept.id} (an earlier request was acted on late); deactivating it`);
+/** After an ambiguous failure: this step's run if the request did create it; throws when that cannot be told. */
+async function lookForOwnRun(client: LoopsClient, body: CreateRunBody, failure: Error & Retryable, opts: CreateRunOptions): Promise<Run | undefined> {
+  opts.log.info(`create run: ${failure.reason}; the run may have been created, checking for run "${body.name}" before re-sending`);
+  let mine: Run[];
+  try {
+    mine = await findOwnRuns(client, body, opts);
+  } catch (listError) {
+    throw new Error(
+      `${failure.message}. The run may have been created, but the runs could not be listed to check ` +
+        `(${errorMessage(listError)}), so the request was not re-sent, to avoid a duplicate run. ` +
+        `Look for a run named "${body.name}" in session ${body.session_id}.`,
+    );
+  }
+  const [kept, ...others] = mine;
+  if (!kept) return undefined;
+  opts.log.info(`create run: the earlier request did create run ${kept.id}; adopting it instead of creating another`);
+  await stopDuplicates(client, kept, others, opts.log);
+  return kept;
+}
+
+async function findOwnRuns(client: LoopsClient, body: CreateRunBody, opts: CreateRunOptions): Promise<Run[]> {
+  // Cancelled: the look still happens, within the few seconds the runner allows.
+  const call = opts.signal?.aborted ? { hurry: HURRY } : { signal: opts.signal };
+  const listed = ownRuns(await client.listRuns({ baseModel: body.base_model }, call), opts.intent);
+  if (listed.runs.length === 0 && listed.unsure) {
+    throw new Error(
+      `runs in session ${body.session_id} carry no name (an older API), so whether the run was created cannot ` +
+        'be told; the request was not re-sent, to avoid a duplicate run',
+    );
+  }
+  return listed.runs;
+}
+
+/**
+ * Stops every other live run this step made. Never a run already INACTIVE, and never one on
+ * the kept run's deployment: deactivating it would tear down the kept run's trainer and sampler.
+ */
+async function stopDuplicates(client: LoopsClient, kept: Run, others: Run[], log: Log): Promise<void> {
+  for (const duplicate of others) {
+    if (duplicate.status === 'INACTIVE') continue;
+    if (duplicate.deploymentId && duplicate.deploymentId === kept.deploymentId) {
+      log.info(`create run: run ${duplicate.id} shares run ${kept.id}'s deployment; left alone`);
+      continue;
+    }
+    log.warning(`create run: run ${duplicate.id} duplicates run ${kept.id} (an earlier request was acted on late); deactivating it`);
     try {
-      await client.deactivateRun(duplicate.id);
+      await stopRun(client, duplicate.id);
     } catch (error) {
-      warn(`Could not deactivate duplicate run ${duplicate.id}: ${(error as Error).message}. Deactivate it by hand.`);
+      log.warning(`Could not deactivate duplicate run ${duplicate.id}: ${errorMessage(error)}. Deactivate it by hand.`);
     }
   }
 }
 
 /**
- * The runs this step made: in its session, created since it began, and named as it named the
- * run. In a session this step created every run is its own, whatever its name; in a reused
- * session a run without a name (older API) makes the answer unsure.
+ * After a re-send, a slow server may still act on the abandoned request: once it has had one
+ * more request timeout to land, look again and stop any duplicate of `kept`. Never throws.
  */
-export function matchingRuns(
-  runs: Run[],
+export async function sweepDuplicates(
+  client: LoopsClient,
+  kept: Run,
   body: CreateRunBody,
-  startedAt: number,
-  sessionCreated: boolean,
-): { matches: Run[]; unsure: boolean } {
-  const recent = runs.filter((run) => {
-    if (run.sessionId !== body.session_id) return false;
-    const created = Date.parse(run.createdAt);
-    return Number.isNaN(created) || created >= startedAt - CLOCK_SKEW_MS;
-  });
-  const mine = sessionCreated ? recent : recent.filter((run) => run.name === body.name);
-  return {
-    matches: mine.sort((a, b) => Date.parse(a.createdAt) - Date.parse(b.createdAt)),
-    unsure: !sessionCreated && recent.some((run) => run.name === undefined),
-  };
+  opts: CreateRunOptions & { resentAt: number; timeoutMs: number },
+): Promise<void> {
+  await opts.clock.sleep(Math.max(0, opts.resentAt + opts.timeoutMs - opts.clock.now()), opts.signal);
+  try {
+    const others = (await findOwnRuns(client, body, opts)).filter((run) => run.id !== kept.id);
+    await stopDuplicates(client, kept, others, opts.log);
+  } catch (error) {
+    opts.log.warning(`create run: could not check for a duplicate of run ${kept.id}: ${errorMessage(error)}`);
+  }
 }

@@ -2,22 +2,16 @@
 // typo), max_seq_len fits it, and checkpoint_path exists. Skipped with a warning when the
 // endpoints are unavailable; a rejected key still fails, since nothing else would work.
 
+import { ApiError, CancelledError, RetriesExhaustedError, UserError } from './core/errors.js';
+import type { Log } from './core/log.js';
 import type { Settings } from './inputs.js';
-import type { CallContext, LoopsClient } from './loops/client.js';
-import { ApiError } from './loops/errors.js';
+import type { CallOptions, LoopsClient } from './loops/client.js';
 import type { Checkpoint, SupportedModel } from './loops/types.js';
-import { CancelledError, RetriesExhaustedError } from './retry.js';
-import { UserError } from './launch.js';
 
-export interface PreflightLog {
-  info(line: string): void;
-  warning(line: string): void;
-}
-
-export async function preflight(client: LoopsClient, settings: Settings, log: PreflightLog, ctx: CallContext = {}): Promise<void> {
+export async function preflight(client: LoopsClient, settings: Settings, log: Log, opts: CallOptions = {}): Promise<void> {
   const [models, checkpoints] = await Promise.allSettled([
-    client.getCapabilities(ctx),
-    settings.checkpointPath ? client.findCheckpoint(settings.checkpointPath, ctx) : Promise.resolve(undefined),
+    client.getCapabilities(opts),
+    settings.checkpointPath ? client.findCheckpoint(settings.checkpointPath, opts) : Promise.resolve(undefined),
   ]);
   const problems: string[] = [];
   const checked: string[] = [];
@@ -40,7 +34,7 @@ export async function preflight(client: LoopsClient, settings: Settings, log: Pr
   if (checked.length > 0) log.info(`Preflight passed (${checked.join(', ')})`);
 }
 
-function skipOrThrow(error: unknown, what: string, log: PreflightLog): void {
+function skipOrThrow(error: unknown, what: string, log: Log): void {
   const last = error instanceof RetriesExhaustedError ? error.last : error;
   if (last instanceof CancelledError || (last instanceof ApiError && last.status === 401)) throw last;
   if (!(last instanceof Error)) throw error;

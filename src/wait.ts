@@ -1,11 +1,13 @@
 // Waiting for readiness: poll the run (and its deployment for the trainer), log status
 // changes only, stop on terminal statuses, the timeout or cancellation.
 
+import { ApiError, CancelledError, errorMessage } from './core/errors.js';
+import type { Log } from './core/log.js';
+import type { Clock } from './core/retry.js';
+import { formatSeconds } from './core/text.js';
 import type { WaitFor } from './inputs.js';
-import type { CallContext, LoopsClient } from './loops/client.js';
-import { formatSeconds } from './loops/http.js';
+import type { CallOptions, LoopsClient } from './loops/client.js';
 import type { Run } from './loops/types.js';
-import { CancelledError, type Clock } from './retry.js';
 
 export const SAMPLER_READY = 'ACTIVE';
 export const TRAINER_READY = 'RUNNING';
@@ -19,6 +21,12 @@ export const SAMPLER_TERMINAL: ReadonlySet<string> = new Set([
 ]);
 export const TRAINER_TERMINAL: ReadonlySet<string> = new Set(['FAILED', 'STOPPED', 'PREEMPTED']);
 
+/**
+ * A run the create just returned may not be readable yet (read-after-write lag): a 404 on the
+ * run or its deployment within this long of the wait's start is "not visible yet", not a failure.
+ */
+export const NOT_FOUND_GRACE_MS = 30_000;
+
 export interface Observation {
   run: Run;
   samplerStatus?: string;
@@ -27,7 +35,7 @@ export interface Observation {
 
 export type Assessment = { state: 'ready' } | { state: 'waiting' } | { state: 'failed'; reason: string };
 
-/** Pure readiness rule for one observation. */
+/** Pure readiness rule for one observation. The sampler is ready when ACTIVE and its base URL is known. */
 export function assess(waitFor: WaitFor, obs: Observation): Assessment {
   const wantSampler = waitFor === 'sampler' || waitFor === 'all';
   const wantTrainer = waitFor === 'trainer' || waitFor === 'all';
@@ -38,7 +46,7 @@ export function assess(waitFor: WaitFor, obs: Observation): Assessment {
   if (wantTrainer && obs.trainerStatus && TRAINER_TERMINAL.has(obs.trainerStatus)) {
     return { state: 'failed', reason: `the trainer is ${obs.trainerStatus}` };
   }
-  const samplerOk = !wantSampler || obs.samplerStatus === SAMPLER_READY;
+  const samplerOk = !wantSampler || (obs.samplerStatus === SAMPLER_READY && Boolean(obs.run.sampler?.baseUrl));
   const trainerOk = !wantTrainer || obs.trainerStatus === TRAINER_READY;
   return samplerOk && trainerOk ? { state: 'ready' } : { state: 'waiting' };
 }
@@ -61,62 +69,27 @@ export interface WaitOptions {
   intervalMs: number;
   clock: Clock;
   signal?: AbortSignal;
-  log: (line: string) => void;
+  log: Log;
   /** Called with every observation, so that outputs follow the latest state. */
   onObservation?: (obs: Observation) => void;
 }
 
 export async function waitForReady(opts: WaitOptions): Promise<WaitResult> {
-  const { client, waitFor, clock, signal, log } = opts;
+  const { waitFor, clock, signal } = opts;
   const start = clock.now();
   const deadline = start + opts.timeoutMs;
   // A random phase keeps parallel jobs from polling in step; the cadence itself stays exact.
   const phase = clock.random() * 0.1 * opts.intervalMs;
-  const wantTrainer = waitFor === 'trainer' || waitFor === 'all';
+  const poller = new Poller(opts, start);
   let obs: Observation = { run: opts.initial, samplerStatus: opts.initial.sampler?.status };
   let polls = 0;
-  let warnedNoDeployment = false;
-  const elapsed = (): number => clock.now() - start;
 
-  const report = (previous: Observation | undefined): void => {
-    const t = formatSeconds(Math.round(elapsed() / 1000) * 1000);
-    const changes: Array<[string, string | undefined, string | undefined]> = [
-      ['run', previous?.run.status, obs.run.status],
-      ['sampler', previous?.samplerStatus, obs.samplerStatus],
-      ['trainer', previous?.trainerStatus, obs.trainerStatus],
-    ];
-    for (const [what, before, now] of changes) {
-      if (now !== undefined && now !== before) log(`Run ${opts.initial.id}: ${what} ${before ? `${before} → ` : ''}${now} (${t})`);
-    }
-    opts.onObservation?.(obs);
-  };
-
-  let deploymentId = opts.initial.deploymentId;
-  const poll = async (ctx: CallContext): Promise<Observation> => {
-    const run = await client.getRun(opts.initial.id, ctx);
-    let trainerStatus: string | undefined;
-    if (wantTrainer) {
-      deploymentId = run.deploymentId ?? deploymentId;
-      // Runs may leave deployment_id null (API since 2026-08-21): look the deployment up by run.
-      if (!deploymentId) {
-        const found = await client.findDeploymentOfRun(run.id, ctx);
-        deploymentId = found?.id;
-        trainerStatus = found?.status;
-        if (!deploymentId && !warnedNoDeployment) {
-          warnedNoDeployment = true;
-          log(`run ${run.id} has no Loops deployment yet; waiting for the trainer deployment to be assigned`);
-        }
-      } else trainerStatus = (await client.getDeployment(deploymentId, ctx)).status;
-    }
-    return { run, samplerStatus: run.sampler?.status, trainerStatus };
-  };
-
-  const result = (outcome: WaitOutcome, reason?: string): WaitResult => ({ ...obs, outcome, reason, polls, elapsedMs: elapsed() });
+  const result = (outcome: WaitOutcome, reason?: string): WaitResult => ({ ...obs, outcome, reason, polls, elapsedMs: clock.now() - start });
   const timedOut = (): string =>
     `run ${obs.run.id} was not ready after ${formatSeconds(opts.timeoutMs)} (wait_timeout_seconds); ` +
     `last statuses: ${describe(obs, waitFor)}`;
 
-  report(undefined);
+  poller.report(undefined, obs);
   for (let k = 1; ; k++) {
     const verdict = assess(waitFor, obs);
     if (verdict.state === 'ready') return result('ready');
@@ -127,21 +100,84 @@ export async function waitForReady(opts: WaitOptions): Promise<WaitResult> {
     if (signal?.aborted) return result('cancelled', 'the workflow was cancelled');
     // A poll (with its retries) may not outlast the wait: it is cut off at the deadline.
     const stop = anySignal(signal, Math.max(0, deadline - clock.now()) + GRACE_MS);
-    let latest: Observation | 'aborted';
+    let latest: Observation | 'aborted' | 'not_visible';
     try {
       polls++;
-      latest = await raceAbort(poll({ signal: stop }), stop);
+      latest = await raceAbort(poller.poll({ signal: stop }), stop);
     } catch (error) {
-      if (!(error instanceof CancelledError)) return result('failed', `polling failed: ${(error as Error).message}`);
-      latest = 'aborted';
+      if (poller.notVisibleYet(error)) latest = 'not_visible';
+      else if (error instanceof CancelledError) latest = 'aborted';
+      else return result('failed', `polling failed: ${errorMessage(error)}`);
     }
-    if (latest === 'aborted') {
-      if (signal?.aborted) return result('cancelled', 'the workflow was cancelled');
-      return result('timed_out', timedOut());
-    }
+    if (latest === 'aborted') return signal?.aborted ? result('cancelled', 'the workflow was cancelled') : result('timed_out', timedOut());
+    if (latest === 'not_visible') continue;
     const previous = obs;
     obs = latest;
-    report(previous);
+    poller.report(previous, obs);
+  }
+}
+
+/** One poll of the run (and its trainer), and the log lines its changes deserve. */
+class Poller {
+  private deploymentId: string | undefined;
+  private readonly said = new Set<string>();
+
+  constructor(
+    private readonly opts: WaitOptions,
+    private readonly start: number,
+  ) {
+    this.deploymentId = opts.initial.deploymentId;
+  }
+
+  async poll(call: CallOptions): Promise<Observation> {
+    const { client, waitFor } = this.opts;
+    const run = await client.getRun(this.opts.initial.id, call);
+    let trainerStatus: string | undefined;
+    if (waitFor === 'trainer' || waitFor === 'all') {
+      this.deploymentId = run.deploymentId ?? this.deploymentId;
+      // Runs may leave deployment_id null (API since 2026-08-21): look the deployment up by run.
+      if (!this.deploymentId) {
+        const found = await client.findDeploymentOfRun(run.id, call);
+        this.deploymentId = found?.id;
+        trainerStatus = found?.status;
+        if (!this.deploymentId) this.once('no-deployment', `run ${run.id} has no Loops deployment yet; waiting for the trainer deployment to be assigned`);
+      } else trainerStatus = (await client.getDeployment(this.deploymentId, call)).status;
+    }
+    return { run, samplerStatus: run.sampler?.status, trainerStatus };
+  }
+
+  /** A 404 soon after the create: the API has not caught up with its own answer yet. */
+  notVisibleYet(error: unknown): boolean {
+    const elapsed = this.opts.clock.now() - this.start;
+    if (!(error instanceof ApiError) || error.status !== 404 || elapsed >= NOT_FOUND_GRACE_MS) return false;
+    this.once(
+      'not-visible',
+      `Run ${this.opts.initial.id} is not visible yet (${error.method} ${error.route} answered 404); ` +
+        `waiting up to ${formatSeconds(NOT_FOUND_GRACE_MS)} after the create for the API to catch up`,
+    );
+    return true;
+  }
+
+  report(previous: Observation | undefined, obs: Observation): void {
+    const t = formatSeconds(Math.round((this.opts.clock.now() - this.start) / 1000) * 1000);
+    const changes: Array<[string, string | undefined, string | undefined]> = [
+      ['run', previous?.run.status, obs.run.status],
+      ['sampler', previous?.samplerStatus, obs.samplerStatus],
+      ['trainer', previous?.trainerStatus, obs.trainerStatus],
+    ];
+    for (const [what, before, now] of changes) {
+      if (now !== undefined && now !== before) this.opts.log.info(`Run ${this.opts.initial.id}: ${what} ${before ? `${before} → ` : ''}${now} (${t})`);
+    }
+    if (obs.samplerStatus === SAMPLER_READY && !obs.run.sampler?.baseUrl && this.opts.waitFor !== 'trainer') {
+      this.once('no-url', `Run ${this.opts.initial.id}: the sampler is ACTIVE but the API has not given its base URL yet; waiting for it`);
+    }
+    this.opts.onObservation?.(obs);
+  }
+
+  private once(key: string, line: string): void {
+    if (this.said.has(key)) return;
+    this.said.add(key);
+    this.opts.log.info(line);
   }
 }
 

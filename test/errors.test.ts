@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ApiError, MalformedResponseError, NetworkError, describeErrorBody } from '../src/loops/errors.js';
+import { ApiError, MalformedResponseError, NetworkError } from '../src/core/errors.js';
+import { describeErrorBody } from '../src/loops/answers.js';
 
 describe('describeErrorBody', () => {
   it('reads a FastAPI detail string', () => {

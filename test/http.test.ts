@@ -6,9 +6,9 @@ import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LoopsClient } from '../src/loops/client.js';
-import { ApiError, NetworkError } from '../src/loops/errors.js';
+import { ApiError, NetworkError, RetriesExhaustedError } from '../src/core/errors.js';
 import { Transport } from '../src/loops/http.js';
-import { type Clock, DEFAULT_POLICY, RetriesExhaustedError } from '../src/retry.js';
+import { type Clock, DEFAULT_POLICY } from '../src/core/retry.js';
 
 const KEY = 'sk-http-test-0123456789abcdef';
 
@@ -215,7 +215,6 @@ describe('Transport: writes and redirects', () => {
           availability_model: 'dedicated',
           replicas: 1,
         },
-        async () => undefined,
       )
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ApiError);

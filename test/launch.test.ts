@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { parseInputs } from '../src/inputs.js';
-import { buildRunBody, matchingRuns } from '../src/launch.js';
-import { plannedRequests, renderPlan } from '../src/plan.js';
+import { buildRunBody } from '../src/launch.js';
+import { ownRuns } from '../src/shared.js';
+import { plannedRequests, renderPlan } from '../src/dry-run.js';
 import type { Run } from '../src/loops/types.js';
 
 function settings(values: Record<string, string>) {
@@ -11,16 +12,11 @@ function settings(values: Record<string, string>) {
 }
 
 describe('buildRunBody', () => {
-  it('maps every input and leaves unset optional fields out', () => {
-    expect(buildRunBody(settings({}), 's1', 'n1')).toEqual({
-      session_id: 's1',
-      base_model: 'Qwen/Qwen3-8B',
-      name: 'n1',
-      lora_rank: 64,
-      scale_down_delay_seconds: 3600,
-      availability_model: 'dedicated',
-      replicas: 1,
-    });
+  it('maps every input and leaves out unset fields and fields equal to the API defaults, but never the name', () => {
+    expect(buildRunBody(settings({}), 's1', 'n1')).toEqual({ session_id: 's1', base_model: 'Qwen/Qwen3-8B', name: 'n1' });
+    expect(
+      buildRunBody(settings({ lora_rank: '64', scale_down_delay_seconds: '3600', availability_model: 'DEDICATED', replicas: '1' }), 's1', 'n1'),
+    ).toEqual({ session_id: 's1', base_model: 'Qwen/Qwen3-8B', name: 'n1' });
     expect(
       buildRunBody(
         settings({
@@ -54,44 +50,46 @@ describe('buildRunBody', () => {
   });
 });
 
-describe('matchingRuns', () => {
-  const run = (id: string, sessionId: string, name: string | undefined, createdAt: string): Run => ({
+describe('ownRuns: the runs one step could have made', () => {
+  const run = (id: string, sessionId: string, name: string | undefined, createdAt: string, status = 'ACTIVE'): Run => ({
     id,
     sessionId,
     name,
     baseModel: 'Qwen/Qwen3-8B',
     baseUrl: 'https://t',
     createdAt,
+    status,
     raw: {},
   });
-  const body = buildRunBody(settings({}), 's1', 'mine');
-  const started = Date.parse('2026-11-21T10:00:00Z');
+  const createdAfter = Date.parse('2026-11-21T10:00:00Z');
+  const intent = { sessionId: 's1', sessionCreated: false, name: 'mine', createdAfter };
 
-  it('in a reused session adopts only a run with this name created since the step began, oldest first', () => {
+  it('in a reused session: this name, this session, created (server clock) after the first create request; oldest first', () => {
     const runs = [
       run('other-session', 's2', 'mine', '2026-11-21T10:00:05Z'),
       run('other-name', 's1', 'theirs', '2026-11-21T10:00:05Z'),
-      run('too-old', 's1', 'mine', '2026-11-21T09:00:00Z'),
+      run('previous-attempt', 's1', 'mine', '2026-11-21T09:59:59.999Z'),
       run('later', 's1', 'mine', '2026-11-21T10:00:09Z'),
       run('ours', 's1', 'mine', '2026-11-21T10:00:04Z'),
     ];
-    expect(matchingRuns(runs, body, started, false)).toEqual({ matches: [runs[4], runs[3]], unsure: false });
+    expect(ownRuns(runs, intent)).toEqual({ runs: [runs[4], runs[3]], unsure: false });
+  });
+
+  it('puts a live run before an INACTIVE one, whatever their ages', () => {
+    const runs = [run('dead', 's1', 'mine', '2026-11-21T10:00:01Z', 'INACTIVE'), run('live', 's1', 'mine', '2026-11-21T10:00:02Z')];
+    expect(ownRuns(runs, intent).runs.map((r) => r.id)).toEqual(['live', 'dead']);
   });
 
   it('in a session this step created takes every recent run of that session, whatever its name', () => {
     const runs = [run('renamed', 's1', 'MINE', '2026-11-21T10:00:05Z'), run('unnamed', 's1', undefined, '2026-11-21T10:00:06Z')];
-    const { matches, unsure } = matchingRuns(runs, body, started, true);
-    expect(matches.map((r) => r.id)).toEqual(['renamed', 'unnamed']);
+    const { runs: mine, unsure } = ownRuns(runs, { ...intent, sessionCreated: true });
+    expect(mine.map((r) => r.id)).toEqual(['renamed', 'unnamed']);
     expect(unsure).toBe(false);
   });
 
   it('is unsure in a reused session whose recent runs carry no name (older API)', () => {
     const runs = [run('unnamed', 's1', undefined, '2026-11-21T10:00:06Z')];
-    expect(matchingRuns(runs, body, started, false)).toEqual({ matches: [], unsure: true });
-  });
-
-  it('allows for a server clock slightly behind ours', () => {
-    expect(matchingRuns([run('skewed', 's1', 'mine', '2026-11-21T09:59:30Z')], body, started, false).matches).toHaveLength(1);
+    expect(ownRuns(runs, intent)).toEqual({ runs: [], unsure: true });
   });
 });
 

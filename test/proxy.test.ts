@@ -6,7 +6,7 @@
 import { type Server, createServer } from 'node:http';
 import { type AddressInfo, connect } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { NetworkError } from '../src/loops/errors.js';
+import { NetworkError } from '../src/core/errors.js';
 import { Transport } from '../src/loops/http.js';
 import { ProxyAgent, fetch } from '../src/vendor/undici-lazy.js';
 import { type Emulator, startEmulator } from './emulator/server.js';

@@ -6,11 +6,15 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { WaitFor } from '../src/inputs.js';
 import { LoopsClient } from '../src/loops/client.js';
 import type { Run } from '../src/loops/types.js';
-import { type Clock, DEFAULT_POLICY, realClock } from '../src/retry.js';
-import { SAMPLER_TERMINAL, TRAINER_TERMINAL, assess, waitForReady, type Observation } from '../src/wait.js';
+import { type Log, silentLog } from '../src/core/log.js';
+import { type Clock, DEFAULT_POLICY, realClock } from '../src/core/retry.js';
+import { NOT_FOUND_GRACE_MS, SAMPLER_TERMINAL, TRAINER_TERMINAL, assess, waitForReady, type Observation } from '../src/wait.js';
 import { type Emulator, type EmulatorOptions, type TimelineStep, startEmulator } from './emulator/server.js';
 
 const KEY = 'wait-unit-key';
+
+/** A Log whose info lines land in `lines`. */
+const into = (lines: string[]): Log => ({ ...silentLog, info: (line) => lines.push(line) });
 
 /** Virtual time: sleep advances it at once. The emulator reads the same time. */
 class FakeClock implements Clock {
@@ -61,7 +65,6 @@ async function setup(
       availability_model: 'dedicated',
       replicas: 1,
     },
-    async () => undefined,
   );
   return { emulator, client, run, log };
 }
@@ -71,7 +74,7 @@ const runPolls = (emulator: Emulator, run: Run): number =>
 const deploymentPolls = (emulator: Emulator): number =>
   emulator.requests.filter((r) => r.method === 'GET' && r.path.startsWith('/v1/loops/deployments/')).length;
 
-function obs(samplerStatus?: string, trainerStatus?: string, runStatus = 'ACTIVE'): Observation {
+function obs(samplerStatus?: string, trainerStatus?: string, runStatus = 'ACTIVE', samplerUrl = 'https://sampler'): Observation {
   const run: Run = {
     id: 'r1',
     sessionId: 's1',
@@ -80,6 +83,7 @@ function obs(samplerStatus?: string, trainerStatus?: string, runStatus = 'ACTIVE
     baseUrl: 'https://x',
     createdAt: '2026-01-01T00:00:00Z',
     status: runStatus,
+    sampler: { id: 'sm1', baseUrl: samplerUrl, status: samplerStatus },
     raw: {},
   };
   return { run, samplerStatus, trainerStatus };
@@ -96,6 +100,12 @@ describe('assess', () => {
     expect(assess('all', obs('ACTIVE', 'DEPLOYING'))).toEqual({ state: 'waiting' });
     expect(assess('all', obs('LOADING_MODEL', 'RUNNING'))).toEqual({ state: 'waiting' });
     expect(assess('sampler', obs(undefined))).toEqual({ state: 'waiting' });
+  });
+
+  it('an ACTIVE sampler whose base URL the API has not given yet is not ready (an empty URL is valid in the API)', () => {
+    expect(assess('sampler', obs('ACTIVE', undefined, 'ACTIVE', ''))).toEqual({ state: 'waiting' });
+    expect(assess('all', obs('ACTIVE', 'RUNNING', 'ACTIVE', ''))).toEqual({ state: 'waiting' });
+    expect(assess('trainer', obs('ACTIVE', 'RUNNING', 'ACTIVE', ''))).toEqual({ state: 'ready' });
   });
 
   it('fails on every terminal sampler status when the sampler is waited for', () => {
@@ -153,7 +163,7 @@ describe('waitForReady with virtual time', () => {
       timeoutMs: 60_000,
       intervalMs: 100,
       clock,
-      log: (l) => log.push(l),
+      log: into(log),
       onObservation: (o) => seen.push(o.samplerStatus),
     });
     expect(result.outcome).toBe('ready');
@@ -185,7 +195,7 @@ describe('waitForReady with virtual time', () => {
       timeoutMs: 60_000,
       intervalMs: 200,
       clock,
-      log: () => undefined,
+      log: silentLog,
     });
     expect(result.outcome).toBe('ready');
     // Phase 0.5 × 0.1 × 200 = 10 ms: polls at 210, 410, … 1010.
@@ -204,7 +214,7 @@ describe('waitForReady with virtual time', () => {
       timeoutMs: 1000,
       intervalMs: 100,
       clock,
-      log: () => undefined,
+      log: silentLog,
     });
     expect(result).toMatchObject({ outcome: 'ready', polls: 0, elapsedMs: 0 });
     expect(runPolls(emulator, run)).toBe(0);
@@ -224,7 +234,7 @@ describe('waitForReady with virtual time', () => {
       timeoutMs: 1000,
       intervalMs: 300,
       clock,
-      log: () => undefined,
+      log: silentLog,
     });
     expect(result.outcome).toBe('timed_out');
     // Polls at 300, 600, 900 and one last at the deadline.
@@ -250,7 +260,7 @@ describe('waitForReady with virtual time', () => {
       timeoutMs: 3_600_000,
       intervalMs: 100,
       clock,
-      log: () => undefined,
+      log: silentLog,
     });
     expect(result).toMatchObject({ outcome: 'failed', reason: 'the trainer is PREEMPTED', trainerStatus: 'PREEMPTED' });
     expect(result.polls).toBe(3);
@@ -271,7 +281,7 @@ describe('waitForReady with virtual time', () => {
       timeoutMs: 10_000,
       intervalMs: 50,
       clock,
-      log: (l) => log.push(l),
+      log: into(log),
     });
     expect(result).toMatchObject({ outcome: 'ready', trainerStatus: 'RUNNING', polls: 4 });
     const paths = emulator.requests.filter((r) => r.method === 'GET').map((r) => r.path);
@@ -294,7 +304,7 @@ describe('waitForReady with virtual time', () => {
       timeoutMs: 5000,
       intervalMs: 100,
       clock,
-      log: () => {},
+      log: silentLog,
     });
     expect(result.outcome).toBe('ready');
     expect(result.trainerStatus).toBe('RUNNING');
@@ -313,7 +323,7 @@ describe('waitForReady with virtual time', () => {
       timeoutMs: 500,
       intervalMs: 100,
       clock,
-      log: (l) => log.push(l),
+      log: into(log),
     });
     expect(result.outcome).toBe('timed_out');
     expect(result.reason).toContain('trainer unknown');
@@ -324,7 +334,7 @@ describe('waitForReady with virtual time', () => {
   it('a polling error ends the wait as failed, naming the request', async () => {
     const clock = new FakeClock();
     const { emulator, client, run } = await setup({ clock, samplerTimeline: [{ status: 'DEPLOYING' }] });
-    emulator.fault({ method: 'GET', path: `/v1/loops/runs/${run.id}`, kind: 'status', status: 404, body: { detail: 'Run not found' } });
+    emulator.fault({ method: 'GET', path: `/v1/loops/runs/${run.id}`, kind: 'status', status: 400, body: { detail: 'Bad run id' } });
     const result = await waitForReady({
       client,
       waitFor: 'sampler',
@@ -332,11 +342,31 @@ describe('waitForReady with virtual time', () => {
       timeoutMs: 10_000,
       intervalMs: 100,
       clock,
-      log: () => undefined,
+      log: silentLog,
     });
     expect(result.outcome).toBe('failed');
-    expect(result.reason).toBe(`polling failed: GET /v1/loops/runs/${run.id} failed: HTTP 404 Not Found: Run not found`);
+    expect(result.reason).toBe(`polling failed: GET /v1/loops/runs/${run.id} failed: HTTP 400 Bad Request: Bad run id`);
     expect(result.polls).toBe(1);
+  });
+
+  it(`a 404 on a run the create just returned is read-after-write lag for ${NOT_FOUND_GRACE_MS / 1000}s, then it is a failure`, async () => {
+    const clock = new FakeClock();
+    const { emulator, client, run } = await setup({ clock, samplerTimeline: [{ status: 'DEPLOYING', ms: 20_000 }, { status: 'ACTIVE' }] });
+    const notFound = { method: 'GET', path: `/v1/loops/runs/${run.id}`, kind: 'status', status: 404, body: { detail: 'Run not found' } } as const;
+    emulator.fault({ ...notFound, times: 5 });
+    const log: string[] = [];
+    const opts = { client, waitFor: 'sampler', initial: run, timeoutMs: 120_000, intervalMs: 1000, clock, log: into(log) } as const;
+    const lagged = await waitForReady(opts);
+    expect(lagged.outcome).toBe('ready');
+    expect(log.filter((l) => l.includes('is not visible yet'))).toHaveLength(1);
+
+    emulator.fault({ ...notFound, times: Infinity });
+    const start = clock.now();
+    const gone = await waitForReady(opts);
+    expect(gone.outcome).toBe('failed');
+    expect(gone.reason).toContain('HTTP 404 Not Found: Run not found');
+    expect(clock.now() - start).toBeGreaterThanOrEqual(NOT_FOUND_GRACE_MS);
+    expect(clock.now() - start).toBeLessThan(NOT_FOUND_GRACE_MS + 2000);
   });
 });
 
@@ -354,7 +384,7 @@ describe('waitForReady in real time', () => {
       timeoutMs: 20_000,
       intervalMs: interval,
       clock: realClock,
-      log: () => undefined,
+      log: silentLog,
     });
     expect(result.outcome).toBe('ready');
     expect(result.elapsedMs).toBeGreaterThanOrEqual(500);
@@ -375,7 +405,7 @@ describe('waitForReady in real time', () => {
       timeoutMs: 400,
       intervalMs: 100,
       clock: realClock,
-      log: () => undefined,
+      log: silentLog,
     });
     expect(result.outcome).toBe('timed_out');
     expect(result.elapsedMs).toBeGreaterThanOrEqual(400);
@@ -397,7 +427,7 @@ describe('waitForReady in real time', () => {
       intervalMs: 600_000,
       clock: realClock,
       signal: controller.signal,
-      log: () => undefined,
+      log: silentLog,
     });
     expect(result).toMatchObject({ outcome: 'cancelled', reason: 'the workflow was cancelled', polls: 0 });
     expect(Date.now() - started).toBeLessThan(5_000);
@@ -417,7 +447,7 @@ describe('waitForReady in real time', () => {
       intervalMs: 100,
       clock: realClock,
       signal: controller.signal,
-      log: () => undefined,
+      log: silentLog,
     });
     // Abort once the poll is in flight.
     for (let i = 0; i < 200 && runPolls(emulator, run) === 0; i++) await new Promise((r) => setTimeout(r, 10));
@@ -441,7 +471,7 @@ describe('waitForReady in real time', () => {
       intervalMs: 1000,
       clock: realClock,
       signal: controller.signal,
-      log: () => undefined,
+      log: silentLog,
     });
     expect(result.outcome).toBe('cancelled');
     expect(runPolls(emulator, run)).toBe(0);

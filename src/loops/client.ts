@@ -1,12 +1,15 @@
-// The Loops API: one method per route the action uses, each with the shared retry policy.
+// The Loops API: one method per route the action uses. Every method takes the same per-call
+// options and retries with the shared policy, except createRun: creating a run is not
+// idempotent, so it is one attempt and launch.ts decides what follows a failure.
 
-import { ApiError, type LoopsError, MalformedResponseError, NetworkError, describeErrorBody } from './errors.js';
-import { type HttpResponse, Transport } from './http.js';
+import type { Clock, RetryPolicy } from '../core/retry.js';
+import { withRetry } from '../core/retry.js';
+import { interpret, scrub } from './answers.js';
+import { Transport } from './http.js';
 import {
   type Checkpoint,
   type Deployment,
   type Run,
-  ShapeError,
   type SupportedModel,
   parseCapabilities,
   parseCheckpoints,
@@ -17,16 +20,15 @@ import {
   parseRunList,
   parseSessionEnvelope,
 } from './types.js';
-import { type Clock, type RetryPolicy, parseRetryAfter, withRetry } from '../retry.js';
 
 export interface CreateRunBody {
   session_id: string;
   base_model: string;
   name: string;
-  lora_rank: number;
-  scale_down_delay_seconds: number;
-  availability_model: string;
-  replicas: number;
+  lora_rank?: number;
+  scale_down_delay_seconds?: number;
+  availability_model?: string;
+  replicas?: number;
   max_seq_len?: number;
   seed?: number;
   path?: string;
@@ -44,11 +46,6 @@ export interface ClientOptions {
   userAgent: string;
 }
 
-/** Per call: `signal` ends retrying when the workflow is cancelled (or a deadline passes). */
-export interface CallContext {
-  signal?: AbortSignal;
-}
-
 /** Limits for a call that must finish quickly (deactivating while the runner is cancelling). */
 export interface Hurry {
   maxRetries: number;
@@ -56,128 +53,118 @@ export interface Hurry {
   maxRetryAfterMs: number;
 }
 
-interface CallOptions<T> extends CallContext {
-  body?: unknown;
-  recover?: (error: LoopsError) => Promise<T | undefined>;
+/** Per call, for every method: `signal` ends retrying (cancellation or a deadline); `hurry` tightens the limits. */
+export interface CallOptions {
+  signal?: AbortSignal;
   hurry?: Hurry;
+}
+
+/** Which runs GET /v1/loops/runs returns: the caller's (default) or the whole organization's. */
+export interface RunFilter {
+  baseModel?: string;
+  scope?: 'org';
+}
+
+interface Request<T> {
+  operation: string;
+  method: 'GET' | 'POST';
+  path: string;
+  parse: (body: unknown) => T;
+  body?: unknown;
+  /** One attempt only (for a request that must not be repeated blindly). */
+  once?: boolean;
 }
 
 export class LoopsClient {
   private readonly transport: Transport;
 
   constructor(private readonly options: ClientOptions) {
-    this.transport = new Transport(options);
+    this.transport = new Transport({ ...options, now: () => options.clock.now() });
   }
 
-  createSession(trainingProjectId?: string, ctx: CallContext = {}): Promise<string> {
+  createSession(trainingProjectId?: string, opts: CallOptions = {}): Promise<string> {
     const body = trainingProjectId ? { training_project_id: trainingProjectId } : {};
-    return this.call('create session', 'POST', '/v1/loops/sessions', parseSessionEnvelope, { ...ctx, body });
+    return this.call({ operation: 'create session', method: 'POST', path: '/v1/loops/sessions', parse: parseSessionEnvelope, body }, opts);
   }
 
-  getSession(sessionId: string, ctx: CallContext = {}): Promise<string> {
-    return this.call('get session', 'GET', `/v1/loops/sessions/${enc(sessionId)}`, parseSessionEnvelope, ctx);
+  getSession(sessionId: string, opts: CallOptions = {}): Promise<string> {
+    const path = `/v1/loops/sessions/${enc(sessionId)}`;
+    return this.call({ operation: 'get session', method: 'GET', path, parse: parseSessionEnvelope }, opts);
   }
 
-  /** Creating a run is not idempotent: `recover` decides what to do after an ambiguous failure. */
-  createRun(body: CreateRunBody, recover: (error: LoopsError) => Promise<Run | undefined>, ctx: CallContext = {}): Promise<Run> {
-    return this.call('create run', 'POST', '/v1/loops/runs', parseRunEnvelope, { ...ctx, body, recover });
+  /** One attempt: a failure may or may not have created the run (see launch.ts). */
+  createRun(body: CreateRunBody, opts: CallOptions = {}): Promise<Run> {
+    return this.call({ operation: 'create run', method: 'POST', path: '/v1/loops/runs', parse: parseRunEnvelope, body, once: true }, opts);
   }
 
-  listRuns(baseModel: string): Promise<Run[]> {
-    return this.call('list runs', 'GET', `/v1/loops/runs?base_model=${enc(baseModel)}`, parseRunList);
+  listRuns(filter: RunFilter = {}, opts: CallOptions = {}): Promise<Run[]> {
+    const query = new URLSearchParams();
+    if (filter.baseModel) query.set('base_model', filter.baseModel);
+    if (filter.scope) query.set('scope', filter.scope);
+    const path = `/v1/loops/runs${query.size ? `?${query.toString()}` : ''}`;
+    return this.call({ operation: 'list runs', method: 'GET', path, parse: parseRunList }, opts);
   }
 
-  getRun(runId: string, ctx: CallContext = {}): Promise<Run> {
-    return this.call('get run', 'GET', `/v1/loops/runs/${enc(runId)}`, parseRunEnvelope, ctx);
+  getRun(runId: string, opts: CallOptions = {}): Promise<Run> {
+    return this.call({ operation: 'get run', method: 'GET', path: `/v1/loops/runs/${enc(runId)}`, parse: parseRunEnvelope }, opts);
   }
 
-  getDeployment(deploymentId: string, ctx: CallContext = {}): Promise<Deployment> {
-    return this.call('get deployment', 'GET', `/v1/loops/deployments/${enc(deploymentId)}`, parseDeploymentEnvelope, ctx);
+  getDeployment(deploymentId: string, opts: CallOptions = {}): Promise<Deployment> {
+    const path = `/v1/loops/deployments/${enc(deploymentId)}`;
+    return this.call({ operation: 'get deployment', method: 'GET', path, parse: parseDeploymentEnvelope }, opts);
   }
 
   /** The Loops deployment serving a run, for runs that do not name theirs (deployment_id null). */
-  async findDeploymentOfRun(runId: string, ctx: CallContext = {}): Promise<Deployment | undefined> {
-    const deployments = await this.call('list deployments', 'GET', '/v1/loops/deployments', parseDeploymentList, ctx);
+  async findDeploymentOfRun(runId: string, opts: CallOptions = {}): Promise<Deployment | undefined> {
+    const list = { operation: 'list deployments', method: 'GET', path: '/v1/loops/deployments', parse: parseDeploymentList } as const;
+    const deployments = await this.call(list, opts);
     return deployments.find((d) => d.runIds.includes(runId));
   }
 
-  deactivateRun(runId: string, hurry?: Hurry): Promise<string> {
-    return this.call('deactivate run', 'POST', `/v1/loops/runs/${enc(runId)}/deactivate`, parseDeactivated, { hurry });
+  deactivateRun(runId: string, opts: CallOptions = {}): Promise<string> {
+    const path = `/v1/loops/runs/${enc(runId)}/deactivate`;
+    return this.call({ operation: 'deactivate run', method: 'POST', path, parse: parseDeactivated }, opts);
   }
 
-  getCapabilities(ctx: CallContext = {}): Promise<SupportedModel[]> {
-    return this.call('get capabilities', 'GET', '/v1/loops/capabilities', parseCapabilities, ctx);
+  getCapabilities(opts: CallOptions = {}): Promise<SupportedModel[]> {
+    return this.call({ operation: 'get capabilities', method: 'GET', path: '/v1/loops/capabilities', parse: parseCapabilities }, opts);
   }
 
-  findCheckpoint(checkpointPath: string, ctx: CallContext = {}): Promise<Checkpoint[]> {
-    return this.call(
-      'check checkpoint',
-      'GET',
-      `/v1/loops/checkpoints?checkpoint_path=${enc(checkpointPath)}`,
-      parseCheckpoints,
-      ctx,
-    );
+  findCheckpoint(checkpointPath: string, opts: CallOptions = {}): Promise<Checkpoint[]> {
+    const path = `/v1/loops/checkpoints?checkpoint_path=${enc(checkpointPath)}`;
+    return this.call({ operation: 'check checkpoint', method: 'GET', path, parse: parseCheckpoints }, opts);
+  }
+
+  /**
+   * The server's current time, from the Date headers of its answers (`known` false until one
+   * arrived: then it is our own clock).
+   */
+  serverNow(): { ms: number; known: boolean } {
+    const offset = this.transport.clockOffsetMs;
+    return { ms: this.options.clock.now() + (offset ?? 0), known: offset !== undefined };
   }
 
   dispose(): void {
     this.transport.dispose();
   }
 
-  private call<T>(
-    operation: string,
-    method: string,
-    path: string,
-    parse: (body: unknown) => T,
-    opts: CallOptions<T> = {},
-  ): Promise<T> {
+  private call<T>(request: Request<T>, opts: CallOptions): Promise<T> {
     const { hurry } = opts;
+    const base = this.options.policy;
     const policy = hurry
-      ? { ...this.options.policy, maxRetries: Math.min(hurry.maxRetries, this.options.policy.maxRetries), maxRetryAfterMs: hurry.maxRetryAfterMs }
-      : this.options.policy;
+      ? { ...base, maxRetries: Math.min(hurry.maxRetries, base.maxRetries), maxRetryAfterMs: hurry.maxRetryAfterMs }
+      : base;
     const timeoutMs = hurry ? Math.min(hurry.timeoutMs, this.options.timeoutMs) : this.options.timeoutMs;
-    return withRetry(
-      operation,
-      async () => {
-        const response = await this.transport.send(method, path, opts.body, timeoutMs);
-        // Whatever the server sends back (an error page echoing headers, say) must not carry the
-        // key into an error, a log line or an output: scrub it before anything reads the body.
-        if (this.options.apiKey) response.body = response.body.split(this.options.apiKey).join('***');
-        return interpret(response, method, path, parse, this.options.clock);
-      },
-      { policy, clock: this.options.clock, log: this.options.log, recover: opts.recover, signal: opts.signal },
-    );
+    const attempt = async (): Promise<T> => {
+      const response = await this.transport.send(request.method, request.path, request.body, timeoutMs);
+      response.body = scrub(response.body, this.options.apiKey);
+      return interpret(response, request.method, request.path, request.parse, this.options.clock.now());
+    };
+    if (request.once) return attempt();
+    return withRetry(request.operation, attempt, { policy, clock: this.options.clock, log: this.options.log, signal: opts.signal });
   }
 }
 
 function enc(value: string): string {
   return encodeURIComponent(value);
-}
-
-function interpret<T>(response: HttpResponse, method: string, path: string, parse: (body: unknown) => T, clock: Clock): T {
-  const route = path.split('?')[0] ?? path;
-  if (!response.complete) {
-    throw new NetworkError(method, route, `connection closed before the response body was complete (HTTP ${response.status})`, {
-      ambiguous: true,
-    });
-  }
-  if (response.status < 200 || response.status >= 300) {
-    let detail = describeErrorBody(response.body);
-    if (response.status >= 300 && response.status < 400) {
-      detail = `redirect to ${String(response.headers.location ?? '(no location)')} not followed${detail ? `; ${detail}` : ''}`;
-    }
-    throw new ApiError(method, route, response.status, detail, parseRetryAfter(response.headers['retry-after'], clock.now()));
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(response.body);
-  } catch {
-    const kind = /^\s*</.test(response.body) ? 'an HTML page' : 'not JSON';
-    throw new MalformedResponseError(method, route, `HTTP ${response.status} body is ${kind}: ${describeErrorBody(response.body) || '(empty)'}`, true);
-  }
-  try {
-    return parse(json);
-  } catch (error) {
-    if (error instanceof ShapeError) throw new MalformedResponseError(method, route, error.message, false, json);
-    throw error;
-  }
 }

@@ -1,10 +1,12 @@
 // One HTTP exchange with a deadline, over @actions/http-client (which brings proxy support:
 // https_proxy / no_proxy). No retries here. Redirects are followed by this code, not the
 // library, so that the key is never sent to another origin and writes are never re-sent.
+// Every answer's Date header tells how far the server's clock is from ours.
 
 import type { IncomingMessage } from 'node:http';
 import { HttpClient } from '@actions/http-client';
-import { NetworkError } from './errors.js';
+import { NetworkError } from '../core/errors.js';
+import { formatSeconds } from '../core/text.js';
 
 export interface HttpResponse {
   status: number;
@@ -19,6 +21,8 @@ export interface TransportOptions {
   apiKey: string;
   timeoutMs: number;
   userAgent: string;
+  /** Our clock (ms since the epoch), to compare with the server's Date header. */
+  now?: () => number;
 }
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
@@ -26,6 +30,9 @@ const MAX_REDIRECTS = 5;
 
 export class Transport {
   private readonly http: HttpClient;
+  private readonly now: () => number;
+  /** The server's clock minus ours, from the latest Date header; undefined until one arrives. */
+  clockOffsetMs: number | undefined;
 
   constructor(private readonly options: TransportOptions) {
     this.http = new HttpClient(options.userAgent, [], {
@@ -34,6 +41,7 @@ export class Transport {
       keepAlive: true,
       socketTimeout: options.timeoutMs,
     });
+    this.now = options.now ?? Date.now;
   }
 
   /** Sends one request; throws NetworkError when no complete response arrives in time. */
@@ -46,7 +54,9 @@ export class Transport {
       const headers: Record<string, string> = { accept: 'application/json' };
       if (sendKey) headers.authorization = `Bearer ${this.options.apiKey}`;
       if (data !== null) headers['content-type'] = 'application/json';
+      const sentAt = this.now();
       const response = await this.exchange(method, route, url, data, headers, timeoutMs);
+      this.noteServerDate(response.headers.date, sentAt);
       const location = response.headers.location;
       if (!REDIRECTS.has(response.status) || !location || method !== 'GET' || hop >= MAX_REDIRECTS) {
         return response;
@@ -61,6 +71,16 @@ export class Transport {
       if (next.origin !== url.origin) sendKey = false;
       url = next;
     }
+  }
+
+  /**
+   * The Date header has one-second resolution (it is truncated): the server's time is taken as the
+   * middle of that second, against the middle of our request.
+   */
+  private noteServerDate(header: string | undefined, sentAt: number): void {
+    const date = header ? Date.parse(header) : Number.NaN;
+    if (Number.isNaN(date)) return;
+    this.clockOffsetMs = date + 500 - (sentAt + this.now()) / 2;
   }
 
   private exchange(
@@ -129,9 +149,4 @@ function toNetworkError(method: string, route: string, error: unknown, timeoutMs
   const neverSent = code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EAI_AGAIN';
   const reason = code && !message.includes(code) ? `${code} (${message})` : message;
   return new NetworkError(method, route, `network error: ${reason}`, { ambiguous: !neverSent });
-}
-
-export function formatSeconds(ms: number): string {
-  const s = ms / 1000;
-  return `${Number.isInteger(s) ? s : s.toFixed(1)}s`;
 }

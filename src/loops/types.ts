@@ -1,10 +1,16 @@
 // The Loops API objects this action reads, and parsers that check the fields it relies on.
 // Unknown fields are ignored and optional ones may be missing (the API changes often).
 
+import { ShapeError } from '../core/errors.js';
+
 export interface Sampler {
   id: string;
+  /** Empty until the API knows it (an empty string is valid per the API description). */
   baseUrl: string;
   status?: string;
+  /** The Baseten model and model deployment behind the sampler, when the API gives them. */
+  modelId?: string;
+  deploymentId?: string;
 }
 
 export interface Run {
@@ -13,10 +19,13 @@ export interface Run {
   /** Absent from runs made before the API had names (2026-06-23). */
   name?: string;
   baseModel: string;
+  /** The trainer's base URL; empty when the API sends none. */
   baseUrl: string;
   createdAt: string;
   deploymentId?: string;
   status?: string;
+  /** Who created the run (its `user.email`), when the API says. */
+  userEmail?: string;
   sampler?: Sampler;
   /** The object as the API sent it, for the run_json output. */
   raw: Record<string, unknown>;
@@ -39,9 +48,6 @@ export interface Checkpoint {
   checkpointId: string;
 }
 
-/** Raised by parsers; the client wraps it with the route. */
-export class ShapeError extends Error {}
-
 type Obj = Record<string, unknown>;
 
 function object(value: unknown, where: string): Obj {
@@ -56,6 +62,14 @@ function string(obj: Obj, key: string, where: string): string {
   if (typeof value !== 'string' || value === '') {
     throw new ShapeError(`${where}.${key} is ${value === undefined ? 'missing' : 'not a non-empty string'}`);
   }
+  return value;
+}
+
+/** A string that may be empty (the API allows it) but must be a string when present. */
+function stringOrEmpty(obj: Obj, key: string, where: string): string {
+  const value = obj[key];
+  if (value === undefined || value === null) return '';
+  if (typeof value !== 'string') throw new ShapeError(`${where}.${key} is not a string`);
   return value;
 }
 
@@ -90,8 +104,10 @@ export function parseRun(value: unknown, where = 'run'): Run {
     const s = object(samplerValue, `${where}.sampler`);
     sampler = {
       id: string(s, 'id', `${where}.sampler`),
-      baseUrl: string(s, 'base_url', `${where}.sampler`),
+      baseUrl: stringOrEmpty(s, 'base_url', `${where}.sampler`),
       status: statusName(s),
+      modelId: optionalString(s, 'model_id'),
+      deploymentId: optionalString(s, 'deployment_id'),
     };
   }
   return {
@@ -99,13 +115,19 @@ export function parseRun(value: unknown, where = 'run'): Run {
     sessionId: string(run, 'session_id', where),
     name: optionalString(run, 'name'),
     baseModel: string(run, 'base_model', where),
-    baseUrl: string(run, 'base_url', where),
+    baseUrl: stringOrEmpty(run, 'base_url', where),
     createdAt: string(run, 'created_at', where),
     deploymentId: optionalString(run, 'deployment_id'),
     status: statusName(run),
+    userEmail: userEmail(run),
     sampler,
     raw: run,
   };
+}
+
+function userEmail(obj: Obj): string | undefined {
+  const user = obj.user;
+  return user && typeof user === 'object' ? optionalString(user as Obj, 'email') : undefined;
 }
 
 /**

@@ -1,11 +1,19 @@
-// The job summary: one table describing the run.
+// The job summary: one table describing the run, then every problem the step found.
 
-import type { Settings } from '../inputs.js';
-import { formatSeconds } from '../loops/http.js';
+import { formatSeconds } from '../core/text.js';
 import type { Status } from './outputs.js';
 
+/** The settings the summary shows (a Settings object fits). */
+export interface SummarySettings {
+  baseModel: string;
+  loraRank: number;
+  maxSeqLen?: number;
+  seed?: number;
+  checkpointPath?: string;
+}
+
 export interface SummaryData {
-  settings: Pick<Settings, 'baseModel' | 'loraRank' | 'maxSeqLen' | 'seed' | 'checkpointPath'>;
+  settings: SummarySettings;
   status: Status;
   runId?: string;
   runName?: string;
@@ -15,6 +23,7 @@ export interface SummaryData {
   samplerStatus?: string;
   trainerStatus?: string;
   timeToReadyMs?: number;
+  /** The error, whole: a first line, then one problem per line (each "- …"). */
   message?: string;
 }
 
@@ -22,7 +31,7 @@ const NONE = '—';
 
 export function summaryRows(data: SummaryData): Array<[string, string]> {
   const s = data.settings;
-  const rows: Array<[string, string]> = [
+  return [
     ['Run', data.runId ? `${data.runId}${data.runName ? ` (${data.runName})` : ''}` : (data.runName ?? NONE)],
     ['Session', data.sessionId ? `${data.sessionId} (${data.sessionCreated ? 'new' : 'reused'})` : NONE],
     ['Base model', s.baseModel],
@@ -34,21 +43,23 @@ export function summaryRows(data: SummaryData): Array<[string, string]> {
     ['Status', statusText(data)],
     ['Time to ready', data.timeToReadyMs !== undefined ? formatSeconds(Math.round(data.timeToReadyMs / 100) * 100) : NONE],
   ];
-  return rows;
 }
 
 function statusText(data: SummaryData): string {
-  const parts: string[] = [data.status];
-  const detail = [
-    data.samplerStatus ? `sampler ${data.samplerStatus}` : '',
-    data.trainerStatus ? `trainer ${data.trainerStatus}` : '',
-  ].filter(Boolean);
-  if (detail.length) parts.push(`(${detail.join(', ')})`);
-  return parts.join(' ');
+  const detail = [data.samplerStatus ? `sampler ${data.samplerStatus}` : '', data.trainerStatus ? `trainer ${data.trainerStatus}` : ''].filter(Boolean);
+  return detail.length ? `${data.status} (${detail.join(', ')})` : data.status;
 }
 
 export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c] as string);
+  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
+}
+
+/** A message as HTML: its first line as a paragraph, every further line (a problem) as a list item. */
+export function renderMessage(message: string, lead = ''): string {
+  const [first, ...rest] = message.split('\n');
+  const items = rest.map((line) => line.replace(/^\s*- /, '')).filter((line) => line.trim());
+  const list = items.length ? `<ul>${items.map((i) => `<li>${escapeHtml(i)}</li>`).join('')}</ul>\n` : '';
+  return `<p>${escapeHtml(`${lead}${first ?? ''}`)}</p>\n${list}`;
 }
 
 /** The summary as HTML, the form the runner renders. */
@@ -56,14 +67,10 @@ export function renderSummary(data: SummaryData): string {
   const rows = summaryRows(data)
     .map(([k, v]) => `<tr><th align="left">${escapeHtml(k)}</th><td>${escapeHtml(v)}</td></tr>`)
     .join('');
-  const note = data.message ? `<p>${escapeHtml(data.message)}</p>\n` : '';
-  return `<h3>Baseten Loops run</h3>\n<table>${rows}</table>\n${note}`;
+  return `<h3>Baseten Loops run</h3>\n<table>${rows}</table>\n${data.message ? renderMessage(data.message) : ''}`;
 }
 
 /** The summary when the step stopped before its inputs were usable: status and the problems. */
 export function renderErrorSummary(message: string): string {
-  const [first, ...rest] = message.split('\n');
-  const items = rest.map((line) => line.replace(/^- /, '')).filter(Boolean);
-  const list = items.length ? `<ul>${items.map((i) => `<li>${escapeHtml(i)}</li>`).join('')}</ul>\n` : '';
-  return `<h3>Baseten Loops run</h3>\n<p>Status: error. ${escapeHtml(first ?? '')}</p>\n${list}`;
+  return `<h3>Baseten Loops run</h3>\n${renderMessage(message, 'Status: error. ')}`;
 }

@@ -154,7 +154,7 @@ describe('(a) the bundle against a Prism mock of openapi.yaml', () => {
     expect(violationLines(prism.log().slice(logFrom))).toEqual([]);
   });
 
-  it('the post step (deactivate_at_job_end): its request matches the description', async () => {
+  it('the post step (deactivate_at_job_end): its requests match the description', async () => {
     const main = await step({ inputs: inputs({ preflight: false, wait_for: 'none', deactivate_at_job_end: true }) });
     expect(main.code, main.stdout).toBe(0);
     const from = recorder.exchanges.length;
@@ -162,7 +162,7 @@ describe('(a) the bundle against a Prism mock of openapi.yaml', () => {
     const mine = recorder.exchanges.slice(from);
     const why = transcript(post, mine);
     expect(post.code, why).toBe(0);
-    expect(mine.map(routeOf), why).toEqual(['POST /v1/loops/runs/{run_id}/deactivate']);
+    expect(mine.map(routeOf), why).toEqual(['GET /v1/loops/runs/{run_id}', 'POST /v1/loops/runs/{run_id}/deactivate']);
     expect(broken(mine), why).toEqual([]);
   });
 

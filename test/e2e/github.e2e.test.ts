@@ -217,6 +217,7 @@ describe('comment_on_pr against a fake GitHub Enterprise Server REST API (GITHUB
     github.requests.length = 0;
     github.comments.clear();
     github.failWith = undefined;
+    github.viewer = 'github-actions[bot]';
   });
 
   const commentStep = (sha: string, extra: RunnerOptions['inputs'] = {}, env: Record<string, string> = {}): Promise<Step> =>
@@ -241,7 +242,7 @@ describe('comment_on_pr against a fake GitHub Enterprise Server REST API (GITHUB
     const comments = github.comments.get(`acme/finetune#${PR}`) ?? [];
     expect(comments).toHaveLength(1);
     const body = comments[0]?.body ?? '';
-    expect(body).toMatch(/^<!-- baseten-loops-launch job=launch leg=[0-9a-f]+ -->/);
+    expect(body).toMatch(/^<!-- baseten-loops-launch leg=[0-9a-f]{8} -->/);
     expect(body).toContain(`\`${result.outputs.run_id}\``);
     expect(body).toContain(result.outputs.sampler_base_url);
     expect(body).toContain('**launched**');
@@ -250,6 +251,7 @@ describe('comment_on_pr against a fake GitHub Enterprise Server REST API (GITHUB
     expect(body).toContain('https://github.com/acme/finetune/actions/runs/4242');
     expect(body).not.toContain(KEY);
     expect(github.requests.map((r) => `${r.method} ${r.path}`)).toEqual([
+      'POST (graphql)',
       `GET /repos/acme/finetune/issues/${PR}/comments`,
       `POST /repos/acme/finetune/issues/${PR}/comments`,
     ]);
@@ -272,10 +274,50 @@ describe('comment_on_pr against a fake GitHub Enterprise Server REST API (GITHUB
     expect(comments[0]?.body).toContain(`\`${second.outputs.run_id}\``);
     expect(second.outputs.run_id).not.toBe(first.outputs.run_id);
     expect(github.requests.map((r) => `${r.method} ${r.path}`)).toEqual([
+      'POST (graphql)',
       `GET /repos/acme/finetune/issues/${PR}/comments`,
       `PATCH /repos/acme/finetune/issues/comments/${original?.id}`,
     ]);
     expect(second.stdout).toMatch(/Updated the pull request comment/);
+  });
+
+  it('a comment by someone else that carries the hidden marker is never edited: ours is created beside it', async () => {
+    const first = await commentStep(SHA1);
+    expect(first.code, why(first)).toBe(0);
+    const [ours] = github.comments.get(`acme/finetune#${PR}`) ?? [];
+    const marker = /^<!--[^>]*-->/.exec(ours?.body ?? '')?.[0] ?? '';
+    expect(marker).toContain('baseten-loops-launch');
+    // Someone pastes the marker into a comment of theirs; ours is gone (deleted by a maintainer).
+    const planted = { id: 1, body: `${marker}\nplease run my fork's code`, html_url: 'https://github.example/c/1', user: { login: 'mallory' } };
+    github.comments.set(`acme/finetune#${PR}`, [planted]);
+    github.requests.length = 0;
+
+    const second = await commentStep(SHA2);
+    expect(second.code, why(second)).toBe(0);
+    const comments = github.comments.get(`acme/finetune#${PR}`) ?? [];
+    expect(comments.find((c) => c.id === 1)?.body).toBe(`${marker}\nplease run my fork's code`);
+    expect(github.requests.some((r) => r.method === 'PATCH')).toBe(false);
+    expect(comments).toHaveLength(2);
+    expect(comments[1]?.user.login).toBe('github-actions[bot]');
+    expect(comments[1]?.body).toContain(`\`${second.outputs.run_id}\``);
+  });
+
+  it('matrix legs that differ only in seed or availability_model keep a comment each; a new push updates only its own', async () => {
+    const legs: Array<Record<string, string | number>> = [{ seed: 1 }, { seed: 2 }, { seed: 1, availability_model: 'spot' }];
+    for (const leg of legs) expect((await commentStep(SHA1, leg)).code).toBe(0);
+    const comments = github.comments.get(`acme/finetune#${PR}`) ?? [];
+    expect(comments).toHaveLength(3);
+    const markers = comments.map((c) => /^<!--[^>]*-->/.exec(c.body)?.[0]);
+    expect(new Set(markers).size).toBe(3);
+    const before = comments.map((c) => c.body);
+
+    const again = await commentStep(SHA2, legs[1]);
+    expect(again.code, why(again)).toBe(0);
+    const after = github.comments.get(`acme/finetune#${PR}`) ?? [];
+    expect(after).toHaveLength(3);
+    expect(after[0]?.body).toBe(before[0]);
+    expect(after[2]?.body).toBe(before[2]);
+    expect(after[1]?.body).toContain('for 2222222');
   });
 
   it('a 403 from GitHub is a warning with the fix (pull-requests: write); the step still succeeds', async () => {

@@ -67,8 +67,8 @@ describe('hardening, end to end', () => {
       path: '/v1/loops/runs',
       kind: 'transform',
       transform: (body) => {
-        const b = body as { run: { sampler: { base_url: unknown } } };
-        b.run.sampler.base_url = null;
+        const b = body as { run: { created_at: unknown } };
+        b.run.created_at = 1_763_000_000;
         return b;
       },
     });
@@ -77,7 +77,7 @@ describe('hardening, end to end', () => {
     const [run] = emulator.runs();
     expect(result.outputs.run_id).toBe(run?.id);
     expect(result.outputs.status).toBe('failed');
-    expect(annotations(result.stdout)).toMatch(/POST \/v1\/loops\/runs returned an unexpected response: run\.sampler\.base_url/);
+    expect(annotations(result.stdout)).toMatch(/POST \/v1\/loops\/runs returned an unexpected response: run\.created_at/);
     expect(annotations(result.stdout)).toContain('The run was deactivated');
     expect(active(emulator)).toEqual([]);
   });

@@ -250,7 +250,8 @@ describe.concurrent('a server that echoes the Authorization header back: the act
       if (c.post) {
         expect(main.code, main.stdout).toBe(0);
         emu.fault(c.fault);
-        const post = await runUnscanned(stepInputs, { STATE_run_id: main.state.run_id ?? '' }, entries().post);
+        const state = Object.fromEntries(Object.entries(main.state).map(([k, v]) => [`STATE_${k}`, v]));
+        const post = await runUnscanned(stepInputs, state, entries().post);
         expect(post.code).toBe(1);
         expect(errorText(post.stdout)).toContain('Could not deactivate run');
         expect(leakingLines(post), 'lines of the post step holding the key').toEqual([]);

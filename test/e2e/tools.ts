@@ -168,7 +168,7 @@ export function routeOf(exchange: Pick<Exchange, 'method' | 'url'>): string {
   return `${exchange.method} ${path}`;
 }
 
-// --- A fake GitHub REST API: issue comments only ---------------------------------------
+// --- A fake GitHub API: issue comments (REST) and who the token is (GraphQL viewer) ----------
 
 export interface FakeComment {
   id: number;
@@ -190,18 +190,23 @@ export interface FakeGithub {
   comments: Map<string, FakeComment[]>;
   /** When set, every request is answered with this status and a GitHub-style error body. */
   failWith: number | undefined;
+  /** The login the token belongs to (GraphQL `viewer`), and the author of the comments it creates. */
+  viewer: string;
   close(): Promise<void>;
 }
 
 /**
  * `prefix` is where the REST API lives: '' on github.com (api.github.com), '/api/v3' on
- * GitHub Enterprise Server. `url` includes it, as GITHUB_API_URL does; requests outside it get 404.
+ * GitHub Enterprise Server. `url` includes it, as GITHUB_API_URL does; requests outside it get 404,
+ * except GraphQL: `/graphql` on github.com, `/api/graphql` on Enterprise Server (recorded as
+ * `POST (graphql)`).
  */
 export async function startFakeGithub(prefix = ''): Promise<FakeGithub> {
   const comments = new Map<string, FakeComment[]>();
   const requests: GithubRequest[] = [];
   let nextId = 1000;
-  const fake: FakeGithub = { url: '', requests, comments, failWith: undefined, close: async () => undefined };
+  const fake: FakeGithub = { url: '', requests, comments, failWith: undefined, viewer: 'github-actions[bot]', close: async () => undefined };
+  const graphqlPath = prefix === '/api/v3' ? '/api/graphql' : `${prefix}/graphql`;
 
   const send = (res: http.ServerResponse, status: number, body: unknown): void => {
     const text = JSON.stringify(body);
@@ -224,8 +229,15 @@ export async function startFakeGithub(prefix = ''): Promise<FakeGithub> {
         body = raw;
       }
       const method = req.method ?? 'GET';
-      requests.push({ method, path: inside ? url.pathname : `(outside ${prefix}) ${url.pathname}`, authorization: req.headers.authorization, body });
-      if (!inside) return send(res, 404, { message: 'Not Found' });
+      const graphql = method === 'POST' && new URL(req.url ?? '/', 'http://github.local').pathname === graphqlPath;
+      const where = graphql ? '(graphql)' : inside ? url.pathname : `(outside ${prefix}) ${url.pathname}`;
+      requests.push({ method, path: where, authorization: req.headers.authorization, body });
+      if (!inside && !graphql) return send(res, 404, { message: 'Not Found' });
+      if (graphql && fake.failWith === undefined) {
+        const query = String((body as { query?: unknown } | undefined)?.query ?? '');
+        if (/viewer\s*\{\s*login\s*\}/.test(query)) return send(res, 200, { data: { viewer: { login: fake.viewer } } });
+        return send(res, 200, { errors: [{ message: 'unsupported query in the fake' }] });
+      }
       if (fake.failWith !== undefined) {
         send(res, fake.failWith, {
           message: 'Resource not accessible by integration',
@@ -248,7 +260,7 @@ export async function startFakeGithub(prefix = ''): Promise<FakeGithub> {
             id,
             body: text,
             html_url: `https://github.example/${list[1]}/${list[2]}/pull/${list[3]}#issuecomment-${id}`,
-            user: { login: 'github-actions[bot]' },
+            user: { login: fake.viewer },
           };
           comments.set(key, [...existing, comment]);
           return send(res, 201, comment);

@@ -103,7 +103,7 @@ describe.concurrent('waiting, end to end', () => {
   test.for([
     ['the trainer', 40, 800],
     ['the sampler', 800, 40],
-  ] as const)('wait_for=all: ready only once both are, here %s last', async ([, samplerMs, trainerMs], { loops, step }) => {
+  ] as const)('wait_for=all: ready only once both are, here %s last', async ([what, samplerMs, trainerMs], { loops, step }) => {
     const emulator = await loops({
       samplerTimeline: [{ status: 'DEPLOYING', ms: samplerMs }, { status: 'ACTIVE' }],
       trainerTimeline: [{ status: 'DEPLOYING', ms: trainerMs }, { status: 'RUNNING' }],
@@ -116,10 +116,10 @@ describe.concurrent('waiting, end to end', () => {
     const runPolls = requests(emulator, 'GET', `/v1/loops/runs/${id}`);
     expect(deploymentPolls.length).toBeGreaterThanOrEqual(1);
     expect(runPolls.length).toBe(deploymentPolls.length);
-    // It kept polling until the later of the two was ready.
+    // It kept polling until the later of the two was ready: the last poll of the later one came after that.
     const createdAt = Date.parse(result.outputs.created_at ?? '');
-    expect(deploymentPolls.at(-1)?.at ?? 0).toBeGreaterThanOrEqual(createdAt + 800);
-    expect(runPolls.at(-1)?.at ?? 0).toBeGreaterThanOrEqual(createdAt + 800);
+    const later = what === 'the trainer' ? deploymentPolls : runPolls;
+    expect(later.at(-1)?.at ?? 0).toBeGreaterThanOrEqual(createdAt + 800);
     expect(result.stdout).toContain('the sampler to be ACTIVE and the trainer RUNNING');
   });
 
@@ -218,7 +218,7 @@ describe.concurrent('waiting, end to end', () => {
       const error = commands(result.stdout, 'error');
       expect(error).toContain(`Run ${id} failed: the sampler is ${status}`);
       expect(error).toContain('The run was deactivated');
-      expect(result.state.deactivated).toBe('true');
+      expect(result.state.stopped).toBe('true');
       expect(result.durationMs).toBeLessThan(15_000);
     },
   );
@@ -246,7 +246,7 @@ describe.concurrent('waiting, end to end', () => {
     expect(requests(emulator, 'POST', /\/deactivate$/)).toHaveLength(0);
     expect(commands(result.stdout, 'warning')).toContain(`Run ${id} is still running (deactivate_on_failure is false)`);
     expect(commands(result.stdout, 'error')).toContain('left running');
-    expect(result.state.deactivated).toBeUndefined();
+    expect(result.state.stopped).toBeUndefined();
   });
 
   test('with deactivate_on_failure=false a failed trainer is left running', async ({ loops, step }) => {
@@ -396,7 +396,7 @@ describe.concurrent('waiting, end to end', () => {
     expect(main.outputs.status).toBe('timed_out');
     const id = runId(main);
     expect(deactivations(emulator, id)).toHaveLength(1);
-    expect(main.state.deactivated).toBe('true');
+    expect(main.state.stopped).toBe('true');
     const before = emulator.requests.length;
     const post = await runPostStep(main, { inputs: withInputs, timeoutMs: 20_000 });
     expect(post.code).toBe(0);

@@ -1,14 +1,27 @@
-// Errors thrown by the Loops client. Each names the method and route it concerns and says
-// whether retrying could help (`retryable`) and whether the server may have acted (`ambiguous`).
+// Every error the action raises, in one place. Errors from the Loops API name the method and
+// route, and say whether retrying could help (`retryable`) and whether the server may have
+// acted (`ambiguous`); the flow's own errors carry what the step should report.
 
-export abstract class LoopsError extends Error {
-  abstract readonly retryable: boolean;
+/** What the retry policy needs to know about a failure: nothing more. */
+export interface Retryable {
+  readonly retryable: boolean;
   /** True when the request may have reached the server and changed state. */
-  abstract readonly ambiguous: boolean;
-  /** Delay the server asked for (Retry-After), in milliseconds. */
-  readonly retryAfterMs: number | undefined = undefined;
+  readonly ambiguous: boolean;
   /** A short reason for retry log lines, e.g. "HTTP 503" or "timeout after 30s". */
+  readonly reason: string;
+  /** Delay the server asked for (Retry-After), in milliseconds. */
+  readonly retryAfterMs?: number;
+}
+
+export function isRetryable(error: unknown): error is Error & Retryable {
+  return error instanceof Error && (error as Partial<Retryable>).retryable === true;
+}
+
+export abstract class LoopsError extends Error implements Retryable {
+  abstract readonly retryable: boolean;
+  abstract readonly ambiguous: boolean;
   abstract readonly reason: string;
+  readonly retryAfterMs: number | undefined = undefined;
 
   constructor(
     readonly method: string,
@@ -106,46 +119,48 @@ export class MalformedResponseError extends LoopsError {
   }
 }
 
-/**
- * The server's explanation from an error body: a FastAPI `detail` (string or pydantic list),
- * an `error`/`message` field, or a short excerpt of a non-JSON body (HTML tags stripped).
- */
-export function describeErrorBody(body: string): string {
-  const text = body.trim();
-  if (!text) return '';
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    return excerpt(text.replace(/<(script|style)[\s\S]*?<\/\1>/gi, ' ').replace(/<[^>]*>/g, ' '));
+/** Raised by the response parsers; the client wraps it with the route. */
+export class ShapeError extends Error {}
+
+/** The workflow was cancelled while an operation was waiting to retry. */
+export class CancelledError extends Error {
+  constructor(readonly operation: string) {
+    super(`${operation}: stopped because the workflow was cancelled`);
+    this.name = 'CancelledError';
   }
-  if (json && typeof json === 'object' && !Array.isArray(json)) {
-    const obj = json as Record<string, unknown>;
-    for (const key of ['detail', 'error', 'message']) {
-      const value = obj[key];
-      if (typeof value === 'string') return excerpt(value);
-      if (Array.isArray(value)) return excerpt(value.map(describeValidationItem).join('; '));
-      if (value && typeof value === 'object') {
-        const inner = (value as Record<string, unknown>).message;
-        if (typeof inner === 'string') return excerpt(inner);
-      }
-    }
-  }
-  if (typeof json === 'string') return excerpt(json);
-  return excerpt(JSON.stringify(json));
 }
 
-function describeValidationItem(item: unknown): string {
-  if (!item || typeof item !== 'object') return String(item);
-  const { loc, msg } = item as { loc?: unknown; msg?: unknown };
-  const where = Array.isArray(loc)
-    ? loc.filter((part, i) => !(i === 0 && (part === 'body' || part === 'query' || part === 'path'))).join('.')
-    : '';
-  const message = typeof msg === 'string' ? msg : JSON.stringify(item);
-  return where ? `${where}: ${message}` : message;
+export class RetriesExhaustedError extends Error {
+  constructor(
+    readonly operation: string,
+    readonly attempts: number,
+    readonly last: Error & Retryable,
+  ) {
+    super(`${last.message} (gave up after ${attempts} attempt${attempts === 1 ? '' : 's'})`);
+    this.name = 'RetriesExhaustedError';
+  }
 }
 
-function excerpt(text: string, max = 300): string {
-  const flat = text.replace(/\s+/g, ' ').trim();
-  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+/** A problem the user can fix (inputs, a missing session, preflight): reported as is. */
+export class UserError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UserError';
+  }
+}
+
+/** A run exists but the step ends without it launched or ready. */
+export class RunFailure extends Error {
+  constructor(
+    readonly status: 'failed' | 'timed_out' | 'cancelled',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'RunFailure';
+  }
+}
+
+export function errorMessage(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  return String(error);
 }

@@ -1,9 +1,10 @@
 // One retry policy for every call: capped exponential backoff with full jitter, Retry-After
 // honoured within a cap, and a log line per retry naming the operation, attempt and reason.
-// Clock, sleep and randomness are injected so that tests run without waiting.
+// Clock, sleep and randomness are injected so that tests run without waiting. It knows
+// failures only by the small Retryable shape, so it depends on no API code.
 
-import { LoopsError } from './loops/errors.js';
-import { formatSeconds } from './loops/http.js';
+import { CancelledError, RetriesExhaustedError, isRetryable } from './errors.js';
+import { formatSeconds } from './text.js';
 
 export interface RetryPolicy {
   maxRetries: number;
@@ -74,12 +75,12 @@ export interface RetryOptions {
   log: (line: string) => void;
   /** Aborting ends the loop between attempts (CancelledError); an attempt under way runs to its end. */
   signal?: AbortSignal;
-  /**
-   * Called after a failure that may have taken effect (error.ambiguous), once the backoff has
-   * passed so that a slow server has had time to finish, and after the last attempt too.
-   * Returning a value ends the loop with it (used to adopt a run that an ambiguous create made).
-   */
-  recover?: (error: LoopsError) => Promise<unknown>;
+}
+
+/** The delay before retry `tries` and its log text ("1.5s"). */
+export function nextDelay(tries: number, error: { retryAfterMs?: number }, options: RetryOptions): { ms: number; text: string } {
+  const ms = backoffDelay(tries, options.policy, options.clock.random, error.retryAfterMs);
+  return { ms, text: formatSeconds(Math.round(ms / 100) * 100) };
 }
 
 /** Runs `attempt` until it succeeds, fails for good, or retries run out. */
@@ -90,39 +91,11 @@ export async function withRetry<T>(operation: string, attempt: () => Promise<T>,
     try {
       return await attempt();
     } catch (error) {
-      if (!(error instanceof LoopsError) || !error.retryable) throw error;
-      const last = tries > policy.maxRetries;
-      const check = options.recover !== undefined && error.ambiguous;
-      const delay = backoffDelay(tries, policy, clock.random, error.retryAfterMs);
-      const wait = formatSeconds(Math.round(delay / 100) * 100);
-      const failed = `${operation}: attempt ${tries} of ${policy.maxRetries + 1} failed (${error.reason})`;
-      if (check) log(`${failed}; ${last ? 'no retries left, ' : ''}checking in ${wait} whether it took effect${last ? '' : ' before retrying'}`);
-      else if (!last) log(`${failed}; retrying in ${wait}`);
-      if (!last || check) await clock.sleep(delay, signal);
-      if (check) {
-        const recovered = await options.recover?.(error);
-        if (recovered !== undefined) return recovered as T;
-      }
-      if (last) throw new RetriesExhaustedError(operation, tries, error);
+      if (!isRetryable(error)) throw error;
+      if (tries > policy.maxRetries) throw new RetriesExhaustedError(operation, tries, error);
+      const delay = nextDelay(tries, error, options);
+      log(`${operation}: attempt ${tries} of ${policy.maxRetries + 1} failed (${error.reason}); retrying in ${delay.text}`);
+      await clock.sleep(delay.ms, signal);
     }
-  }
-}
-
-/** The workflow was cancelled while an operation was waiting to retry. */
-export class CancelledError extends Error {
-  constructor(readonly operation: string) {
-    super(`${operation}: stopped because the workflow was cancelled`);
-    this.name = 'CancelledError';
-  }
-}
-
-export class RetriesExhaustedError extends Error {
-  constructor(
-    readonly operation: string,
-    readonly attempts: number,
-    readonly last: LoopsError,
-  ) {
-    super(`${last.message} (gave up after ${attempts} attempt${attempts === 1 ? '' : 's'})`);
-    this.name = 'RetriesExhaustedError';
   }
 }

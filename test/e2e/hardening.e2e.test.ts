@@ -1,10 +1,9 @@
 // End to end: the hard cases for the GPU bill — a slow server, answers that break the
 // description, older API shapes, cancellation at awkward moments, a wait that outlives its poll.
 
-import type { ChildProcess } from 'node:child_process';
 import { describe, expect } from 'vitest';
 import type { Emulator, LoopsRun } from '../emulator/server.js';
-import { annotations, requestsTo, stepTest } from '../support/e2e.js';
+import { annotations, requestsTo, signalOn, stepTest } from '../support/e2e.js';
 import { runPostStep } from '../support/runner.js';
 
 const KEY = 'loops-e2e-hardening-key-51c2';
@@ -26,24 +25,6 @@ const withoutNames = (body: unknown): unknown => ({
 
 const active = (emulator: Emulator): LoopsRun[] => emulator.runs().filter((r) => r.status.name === 'ACTIVE');
 const deactivations = (emulator: Emulator): number => requestsTo(emulator, 'POST', /\/deactivate$/).length;
-
-/** Sends `signal` once `text` appears on stdout; returns the child's exit time via the promise. */
-function signalOn(text: string, signal: NodeJS.Signals, then?: { after: number; signal: NodeJS.Signals }) {
-  let seen = '';
-  let child: ChildProcess | undefined;
-  let sent = false;
-  return {
-    onSpawn: (c: ChildProcess) => (child = c),
-    onStdout: (chunk: string) => {
-      seen += chunk;
-      if (!sent && seen.includes(text)) {
-        sent = true;
-        child?.kill(signal);
-        if (then) setTimeout(() => child?.kill(then.signal), then.after);
-      }
-    },
-  };
-}
 
 describe('hardening, end to end', () => {
   test.concurrent('a server that acts on a create after the check: the duplicate is found and deactivated', async ({ loops, step }) => {

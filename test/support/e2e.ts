@@ -1,6 +1,7 @@
 // Shared pieces of the end-to-end tests: a vitest `test` whose fixtures start emulators and
 // run steps, and stop and clean them up when the test ends; request filters; annotations.
 
+import type { ChildProcess } from 'node:child_process';
 import { test as base } from 'vitest';
 import { type Emulator, type EmulatorOptions, type RecordedRequest, startEmulator } from '../emulator/server.js';
 import { type RunnerOptions, type StepResult, type StepWorkspace, runStep } from './runner.js';
@@ -52,4 +53,25 @@ export function annotations(stdout: string, kind: 'error' | 'warning' = 'error')
     .filter((l) => l.startsWith(prefix))
     .map((l) => l.slice(prefix.length).replace(/%0D/g, '\r').replace(/%0A/g, '\n').replace(/%25/g, '%'))
     .join('\n');
+}
+
+/**
+ * Runner options that send `signal` to the step once `text` appears on its stdout, and
+ * `then.signal` `then.after` ms later (the runner's SIGINT, then SIGKILL).
+ */
+export function signalOn(text: string, signal: NodeJS.Signals, then?: { after: number; signal: NodeJS.Signals }) {
+  let seen = '';
+  let child: ChildProcess | undefined;
+  let sent = false;
+  return {
+    onSpawn: (c: ChildProcess) => (child = c),
+    onStdout: (chunk: string) => {
+      seen += chunk;
+      if (!sent && seen.includes(text)) {
+        sent = true;
+        child?.kill(signal);
+        if (then) setTimeout(() => child?.kill(then.signal), then.after);
+      }
+    },
+  };
 }

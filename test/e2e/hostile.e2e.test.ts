@@ -1,0 +1,231 @@
+// End to end, the windows a hostile tester found where a GPU was lost or state corrupted. Each
+// test names the defect it covers; each fails against the bundle these fixes replaced (run
+// `LOOPS_ACTION_ROOT=<older checkout> npx vitest run test/e2e/hostile.e2e.test.ts` to see it).
+
+import { describe, expect } from 'vitest';
+import type { Emulator, LoopsRun } from '../emulator/server.js';
+import { annotations, requestsTo, signalOn, stepTest } from '../support/e2e.js';
+import { StepWorkspace, runPostStep } from '../support/runner.js';
+
+const KEY = 'loops-e2e-hostile-key-93e1';
+const MODEL = 'Qwen/Qwen3-8B';
+const test = stepTest({
+  apiKeys: [KEY],
+  samplerTimeline: [{ status: 'DEPLOYING', ms: 60 }, { status: 'ACTIVE' }],
+  trainerTimeline: [{ status: 'DEPLOYING', ms: 60 }, { status: 'RUNNING' }],
+});
+
+function inputs(emulator: Emulator, extra: Record<string, string | number | boolean> = {}) {
+  return { api_key: KEY, api_base_url: emulator.url, base_model: MODEL, wait_for: 'none', max_retries: 2, poll_interval_seconds: 0.1, ...extra };
+}
+
+const live = (emulator: Emulator): LoopsRun[] => emulator.runs().filter((r) => r.status.name === 'ACTIVE');
+const deactivations = (emulator: Emulator, runId = '[^/]+'): number =>
+  requestsTo(emulator, 'POST', new RegExp(`^/v1/loops/runs/${runId}/deactivate$`)).length;
+const runPolls = /^\/v1\/loops\/runs\/[^/]+$/;
+
+/** Deactivates a run behind the action's back, as another job or a person would. */
+async function deactivateDirectly(emulator: Emulator, runId: string): Promise<void> {
+  const response = await fetch(`${emulator.url}/v1/loops/runs/${runId}/deactivate`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${KEY}` },
+  });
+  expect(response.status).toBe(200);
+}
+
+describe('1. the post step can never create', () => {
+  test.concurrent('with no state at all (main killed before it saved anything) it sends no request', async ({ loops }) => {
+    const emulator = await loops();
+    const workspace = new StepWorkspace();
+    try {
+      const post = await runPostStep({ workspace, state: {} }, { inputs: inputs(emulator, { deactivate_at_job_end: true }) });
+      expect(post.code, post.stdout).toBe(0);
+      expect(emulator.requests).toEqual([]);
+      expect(emulator.sessions()).toEqual([]);
+    } finally {
+      workspace.remove();
+    }
+  });
+});
+
+describe('2. a kill during a slow create', () => {
+  test.concurrent('SIGINT then SIGKILL while the create is in flight: the post step finds the run by listing and stops it', async ({ loops, step }) => {
+    const emulator = await loops();
+    // The server acts on the create 2.5 s after it arrives, whatever the client does meanwhile.
+    emulator.fault({ method: 'POST', path: '/v1/loops/runs', kind: 'delay', when: 'late', delayMs: 2500 });
+    const stepInputs = inputs(emulator, { wait_for: 'sampler', request_timeout_seconds: 3 });
+    const main = await step({ inputs: stepInputs, ...signalOn('Created session', 'SIGINT', { after: 800, signal: 'SIGKILL' }) });
+    expect(main.signal).toBe('SIGKILL');
+    expect(main.state.run_id).toBeUndefined();
+    // The post step starts before the server has made the run; it looks again once the request could have landed.
+    const post = await runPostStep(main, { inputs: stepInputs });
+    expect(post.code, post.stdout).toBe(0);
+    expect(emulator.runs()).toHaveLength(1);
+    expect(live(emulator)).toEqual([]);
+    expect(post.stdout).toMatch(/Deactivated run \w+ because the main step ended before it finished \(deactivate_on_failure\)/);
+  });
+});
+
+describe("3. reconciliation adopts only this step's own run", () => {
+  test.concurrent("a re-run with a fixed run_name in a reused session: never the earlier attempt's dead run", async ({ loops, step }) => {
+    const emulator = await loops({ samplerTimeline: [{ status: 'DEPLOYING', ms: 50 }, { status: 'DEPLOY_FAILED' }] });
+    const fixed = { run_name: 'nightly', wait_for: 'sampler' };
+    const first = await step({ inputs: inputs(emulator, fixed) });
+    expect(first.outputs.status).toBe('failed');
+    expect(live(emulator)).toEqual([]);
+    // Attempt 2, seconds later, in the same session: its create is acted on but the answer is lost.
+    emulator.configure({ samplerTimeline: [{ status: 'DEPLOYING', ms: 50 }, { status: 'ACTIVE' }] });
+    emulator.fault({ method: 'POST', path: '/v1/loops/runs', kind: 'status', status: 500, when: 'after' });
+    const second = await step({ inputs: inputs(emulator, { ...fixed, session_id: first.outputs.session_id ?? '' }) });
+    expect(second.code, second.stdout).toBe(0);
+    expect(second.outputs.status).toBe('ready');
+    expect(second.outputs.run_id).not.toBe(first.outputs.run_id);
+    expect(live(emulator).map((r) => r.id)).toEqual([second.outputs.run_id]);
+    expect(requestsTo(emulator, 'POST', '/v1/loops/runs')).toHaveLength(2);
+    expect(deactivations(emulator, second.outputs.run_id)).toBe(0);
+  });
+});
+
+describe('4. deactivation is idempotent: 404, 409 or INACTIVE mean "already stopped"', () => {
+  for (const status of [409, 404]) {
+    test.concurrent(`the post step at job end, answered ${status}: "already stopped", the job stays green`, async ({ loops, step }) => {
+      const emulator = await loops();
+      const stepInputs = inputs(emulator, { deactivate_at_job_end: true });
+      const main = await step({ inputs: stepInputs });
+      expect(main.code).toBe(0);
+      emulator.fault({ method: 'POST', path: /\/deactivate$/, kind: 'status', status, body: { detail: 'Run is already inactive' } });
+      const post = await runPostStep(main, { inputs: stepInputs });
+      expect(post.code, post.stdout).toBe(0);
+      expect(annotations(post.stdout)).toBe('');
+      expect(post.stdout).toContain(`Run ${main.outputs.run_id} was already stopped`);
+    });
+  }
+
+  test.concurrent('the post step finds the run already INACTIVE: no deactivate request, "already stopped"', async ({ loops, step }) => {
+    const emulator = await loops();
+    const stepInputs = inputs(emulator, { deactivate_at_job_end: true });
+    const main = await step({ inputs: stepInputs });
+    const runId = main.outputs.run_id ?? '';
+    await deactivateDirectly(emulator, runId);
+    const post = await runPostStep(main, { inputs: stepInputs });
+    expect(post.code, post.stdout).toBe(0);
+    expect(post.stdout).toContain(`Run ${runId} was already stopped`);
+    expect(deactivations(emulator, runId)).toBe(1); // ours, above
+  });
+
+  test.concurrent('a wait that ends because the run became INACTIVE does not deactivate it again', async ({ loops, step }) => {
+    const emulator = await loops({ samplerTimeline: [{ status: 'DEPLOYING' }] });
+    let runId = '';
+    const main = await step({
+      inputs: inputs(emulator, { wait_for: 'sampler', wait_timeout_seconds: 20 }),
+      onStdout: (text) => {
+        const id = /Created run (\w+)/.exec(text)?.[1];
+        if (id && !runId) {
+          runId = id;
+          void deactivateDirectly(emulator, id);
+        }
+      },
+    });
+    expect(main.outputs.status).toBe('failed');
+    expect(annotations(main.stdout)).toMatch(/became INACTIVE.*The run was already stopped\./);
+    expect(deactivations(emulator, runId)).toBe(1);
+  });
+});
+
+describe('5. read-after-write lag', () => {
+  test.concurrent('404s on the first polls of the run the create just returned: waited out; the run is not deactivated', async ({ loops, step }) => {
+    const emulator = await loops();
+    emulator.fault({ method: 'GET', path: runPolls, kind: 'status', status: 404, body: { detail: 'Run not found' }, times: 3 });
+    const result = await step({ inputs: inputs(emulator, { wait_for: 'sampler' }) });
+    expect(result.code, result.stdout).toBe(0);
+    expect(result.outputs.status).toBe('ready');
+    expect(deactivations(emulator)).toBe(0);
+    expect(result.stdout).toMatch(/is not visible yet .*answered 404.*waiting up to 30s after the create/);
+  });
+});
+
+describe('6. a sampler without a base URL yet', () => {
+  const blank = (body: unknown): unknown => {
+    const run = (body as { run: { sampler: { base_url: string } } }).run;
+    run.sampler.base_url = '';
+    return body;
+  };
+
+  test.concurrent('wait_for sampler: launched, then ready only once a poll brings the URL, which fills the output', async ({ loops, step }) => {
+    const emulator = await loops({ samplerTimeline: [{ status: 'ACTIVE' }] });
+    emulator.fault({ method: 'POST', path: '/v1/loops/runs', kind: 'transform', transform: blank });
+    emulator.fault({ method: 'GET', path: runPolls, kind: 'transform', transform: blank, times: 4 });
+    const result = await step({ inputs: inputs(emulator, { wait_for: 'sampler' }) });
+    expect(result.code, result.stdout).toBe(0);
+    expect(result.outputs.status).toBe('ready');
+    expect(result.outputs.sampler_base_url).toBe(emulator.runs()[0]?.sampler?.base_url);
+    expect(result.outputs.sampler_base_url).not.toBe('');
+    expect(requestsTo(emulator, 'GET', runPolls).length).toBeGreaterThanOrEqual(5);
+    expect(result.stdout).toContain('the API has not given its base URL yet');
+  });
+
+  test.concurrent('wait_for none: launched, with an empty sampler_base_url, not a failure', async ({ loops, step }) => {
+    const emulator = await loops();
+    emulator.fault({ method: 'POST', path: '/v1/loops/runs', kind: 'transform', transform: blank });
+    const result = await step({ inputs: inputs(emulator) });
+    expect(result.code, result.stdout).toBe(0);
+    expect(result.outputs).toMatchObject({ status: 'launched', sampler_base_url: '' });
+    expect(live(emulator)).toHaveLength(1);
+  });
+});
+
+describe('7. text from the server is never executed as a workflow command', () => {
+  test.concurrent('a status and a run name carrying "::warning::" and "##[error]" print as text', async ({ loops, step }) => {
+    const emulator = await loops({ samplerTimeline: [{ status: 'DEPLOYING', ms: 400 }, { status: 'ACTIVE' }] });
+    const hostile = (body: unknown): unknown => {
+      const run = (body as { run: { name: string; sampler: { status: { name: string } } } }).run;
+      run.sampler.status.name = 'DEPLOYING\n::warning::injected by the server\n  ::error::again';
+      run.name = 'legit ##[error]legacy injection';
+      return body;
+    };
+    emulator.fault({ method: 'GET', path: runPolls, kind: 'transform', transform: hostile, times: 2 });
+    emulator.fault({ method: 'POST', path: '/v1/loops/runs', kind: 'transform', transform: hostile });
+    const result = await step({ inputs: inputs(emulator, { wait_for: 'sampler' }) });
+    expect(result.code, result.stdout).toBe(0);
+    const lines = result.stdout.split('\n');
+    expect(lines.filter((l) => /^\s*::(warning|error)::/.test(l) && /injected|again/.test(l))).toEqual([]);
+    expect(lines.filter((l) => l.includes('##[error]'))).toEqual([]);
+    expect(result.stdout).toContain('injected by the server');
+    expect(result.stdout).toContain('legacy injection');
+  });
+});
+
+describe('9. the job summary shows every problem', () => {
+  test.concurrent('preflight: each finding, with its did-you-mean', async ({ loops, step }) => {
+    const emulator = await loops();
+    const result = await step({
+      inputs: inputs(emulator, { base_model: 'Qwen/Qwen-3-8B', checkpoint_path: 'bt://loops:gone1/weights/step-1' }),
+    });
+    expect(result.code).toBe(1);
+    expect(result.summary).toMatch(/<li>base_model: [^<]*Did you mean [^<]*Qwen\/Qwen3-8B[^<]*<\/li>/);
+    expect(result.summary).toMatch(/<li>checkpoint_path: no checkpoint found at bt:\/\/loops:gone1\/weights\/step-1<\/li>/);
+    expect(emulator.sessions()).toEqual([]);
+  });
+
+  test.concurrent('invalid inputs: each one, by name', async ({ loops, step }) => {
+    const emulator = await loops();
+    const result = await step({ inputs: inputs(emulator, { lora_rank: '0', wait_for: 'soon', seed: 'x' }) });
+    expect(result.code).toBe(1);
+    for (const name of ['lora_rank', 'wait_for', 'seed']) expect(result.summary).toMatch(new RegExp(`<li>${name}: `));
+    expect(emulator.requests).toEqual([]);
+  });
+});
+
+describe('10. run_name length is counted in characters, as the API counts it', () => {
+  test.concurrent('200 rockets (400 UTF-16 units) are a valid name; 256 are not, and nothing is sent', async ({ loops, step }) => {
+    const emulator = await loops();
+    const ok = await step({ inputs: inputs(emulator, { run_name: '🚀'.repeat(200) }) });
+    expect(ok.code, ok.stdout).toBe(0);
+    expect(emulator.runs()[0]?.name).toBe('🚀'.repeat(200));
+    const before = emulator.requests.length;
+    const tooLong = await step({ inputs: inputs(emulator, { run_name: '🚀'.repeat(256) }) });
+    expect(tooLong.code).toBe(1);
+    expect(annotations(tooLong.stdout)).toContain('run_name: must be 1 to 255 printable characters (got 256 characters)');
+    expect(emulator.requests.length).toBe(before);
+  });
+});

@@ -26,7 +26,7 @@ export function makeClient(settings: Connection, clock: Clock, log: Log): LoopsC
     timeoutMs: settings.requestTimeoutSeconds * 1000,
     policy: policyOf(settings),
     clock,
-    log: (line) => log.info(line),
+    log,
     userAgent: USER_AGENT,
   });
 }

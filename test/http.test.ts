@@ -7,6 +7,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LoopsClient } from '../src/loops/client.js';
 import { ApiError, NetworkError, RetriesExhaustedError } from '../src/core/errors.js';
+import { silentLog } from '../src/core/log.js';
 import { Transport } from '../src/loops/http.js';
 import { type Clock, DEFAULT_POLICY } from '../src/core/retry.js';
 
@@ -88,7 +89,7 @@ function client(baseUrl: string, lines: string[], maxRetries = 2, timeoutMs = 50
     timeoutMs,
     policy: { ...DEFAULT_POLICY, maxRetries },
     clock: instantClock,
-    log: (line) => lines.push(line),
+    log: { ...silentLog, info: (line) => lines.push(line) },
     userAgent: 'http-test',
   });
 }

@@ -50,7 +50,7 @@ async function setup(
     timeoutMs: opts.timeoutMs ?? 5_000,
     policy: { ...DEFAULT_POLICY, maxRetries: opts.maxRetries ?? 0 },
     clock,
-    log: (line) => log.push(line),
+    log: into(log),
     userAgent: 'wait-test',
   });
   open.push({ emulator, client });

@@ -2,6 +2,7 @@
 // options and retries with the shared policy, except createRun: creating a run is not
 // idempotent, so it is one attempt and launch.ts decides what follows a failure.
 
+import type { Log } from '../core/log.js';
 import type { Clock, RetryPolicy } from '../core/retry.js';
 import { withRetry } from '../core/retry.js';
 import { interpret, scrub } from './answers.js';
@@ -42,7 +43,8 @@ export interface ClientOptions {
   timeoutMs: number;
   policy: RetryPolicy;
   clock: Clock;
-  log: (line: string) => void;
+  /** Retry lines go to `info`. */
+  log: Log;
   userAgent: string;
 }
 
@@ -161,7 +163,8 @@ export class LoopsClient {
       return interpret(response, request.method, request.path, request.parse, this.options.clock.now());
     };
     if (request.once) return attempt();
-    return withRetry(request.operation, attempt, { policy, clock: this.options.clock, log: this.options.log, signal: opts.signal });
+    const log = (line: string): void => this.options.log.info(line);
+    return withRetry(request.operation, attempt, { policy, clock: this.options.clock, log, signal: opts.signal });
   }
 }
 

@@ -2,6 +2,7 @@
 // marker and updated in place — but only a comment this token's own identity wrote: anyone can
 // paste the marker into a comment of theirs. Octokit is loaded only here, only when wanted.
 
+import type { Log } from '../core/log.js';
 import type { Status } from './outputs.js';
 
 /** The parts of the GitHub context the comment uses (a GithubContext fits). */
@@ -77,11 +78,6 @@ export function renderComment(ctx: CommentContext, data: CommentData): string {
   ].join('\n');
 }
 
-export interface CommentLog {
-  info(line: string): void;
-  warning(line: string): void;
-}
-
 /** A login without the "[bot]" suffix, which GraphQL and REST spell differently. */
 export function sameLogin(a: string, b: string): boolean {
   const plain = (login: string): string => login.replace(/\[bot\]$/i, '').toLowerCase();
@@ -89,7 +85,7 @@ export function sameLogin(a: string, b: string): boolean {
 }
 
 /** Creates or updates the comment. Never throws: a failure is a warning with the fix. */
-export async function upsertComment(ctx: CommentContext, token: string, data: CommentData, log: CommentLog, timeoutMs = 30_000): Promise<void> {
+export async function upsertComment(ctx: CommentContext, token: string, data: CommentData, log: Log, timeoutMs = 30_000): Promise<void> {
   if (!PR_EVENTS.has(ctx.eventName) || !ctx.pullRequest) {
     log.info(`comment_on_pr: not a pull request event (${ctx.eventName || 'unknown'}); no comment`);
     return;

@@ -40,11 +40,20 @@ describe('idle scale-down (scaleDownMsPerSecond)', () => {
     const run = await api.run({ scale_down_delay_seconds: 60 }); // idle after 600 ms
     clock.advance(599);
     expect(await statuses(run)).toEqual(['RUNNING', 'ACTIVE']);
-    clock.advance(1);
+    clock.advance(5_000); // nobody looks when it falls due: it is still accounted at t0+600
+    expect(current().deployments()[0]?.gpu).toEqual([{ from: t0, to: t0 + 600 }]);
     expect(await statuses(run)).toEqual(['SCALED_TO_ZERO', 'SCALED_TO_ZERO']);
     expect((await api.getRun(run.id)).body.run.status.name).toBe('ACTIVE');
     expect((await api.getDeployment(run.deployment_id ?? '')).body.deployment.active_run_id).toBe(run.id);
-    expect(current().deployments()[0]?.gpu).toEqual([{ from: t0, to: t0 + 600 }]);
+  });
+
+  it('falls due at exactly the delay', async () => {
+    await start({ scaleDownMsPerSecond: 10 });
+    const run = await api.run({ scale_down_delay_seconds: 60 });
+    clock.advance(599);
+    expect(await statuses(run)).toEqual(['RUNNING', 'ACTIVE']);
+    clock.advance(1);
+    expect(await statuses(run)).toEqual(['SCALED_TO_ZERO', 'SCALED_TO_ZERO']);
   });
 
   it('requests to the sampler count as use; polling the API does not; the time is when it fell due', async () => {

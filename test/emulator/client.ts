@@ -22,7 +22,7 @@ async function parse<T>(res: Response): Promise<Answer<T>> {
   return { status: res.status, headers: res.headers, body: body as T };
 }
 
-export function emulatorClient(emu: () => Emulator, key = 'test-key', scheme = 'Bearer') {
+export function emulatorClient(emu: () => Pick<Emulator, 'url'>, key = 'test-key', scheme = 'Bearer') {
   const call = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Response> =>
     fetch(path.startsWith('http') ? path : `${emu().url}${path}`, {
       method,

@@ -66,6 +66,21 @@ describe('server clock', () => {
   });
 });
 
+describe('server clock set back', () => {
+  it('a pin made after configure() moved the clock back shows at once', async () => {
+    await start();
+    const run = await api.run();
+    clock.advance(1_000);
+    current().configure({ now: () => clock.t - 3_600_000 });
+    current().setSamplerStatus(run.id, 'UPDATING');
+    const seen = await runOf(run.id); // still there, with its URL, though "created" after now
+    expect([seen.sampler?.status.name, seen.sampler?.base_url]).toEqual(['UPDATING', run.sampler?.base_url]);
+    expect(await api.listRuns()).toEqual([run.id]);
+    current().configure({ now: clock.now });
+    expect((await runOf(run.id)).sampler?.status.name).toBe('UPDATING');
+  });
+});
+
 describe('read-after-write lag (readAfterWriteMs)', () => {
   it('hides a new run and its new deployment from reads for that long; writes see it', async () => {
     await start({ readAfterWriteMs: 1_000 });

@@ -30,9 +30,9 @@ function createRun(world: World, ctx: Ctx): Resp {
   return created.ok ? json(200, { run: runView(world, created.run, ctx.now) }) : created.resp;
 }
 
-/** Reads lag behind writes for readAfterWriteMs after a run is created. */
-export function visible(x: { visibleAt: number }, now: number): boolean {
-  return now >= x.visibleAt;
+/** Reads lag behind writes for readAfterWriteMs after a run is created (none: always seen). */
+export function visible(x: { createdAt: number; visibleAt: number }, now: number): boolean {
+  return x.visibleAt <= x.createdAt || now >= x.visibleAt;
 }
 
 /** The caller's runs, or the organization's with scope=org; filters combine; newest first. */

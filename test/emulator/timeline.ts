@@ -30,10 +30,9 @@ export class Track {
     this.play(since, steps);
   }
 
-  /** Starts a timeline at `since` (never before the current phase began). */
+  /** Starts a timeline at `since`. */
   play(since: number, steps: readonly TimelineStep[]): void {
-    const last = this.phases[this.phases.length - 1];
-    this.phases.push({ since: last ? Math.max(since, last.since) : since, steps: steps.map((s) => ({ ...s })) });
+    this.phases.push({ since, steps: steps.map((s) => ({ ...s })) });
   }
 
   /** From `since` on, one status for good. */
@@ -41,17 +40,31 @@ export class Track {
     this.play(since, [{ status }]);
   }
 
+  /**
+   * The newest phase that has begun by `t` decides (so a pin made after a test set the clock
+   * back still shows); before every phase, the first one.
+   */
   statusAt(t: number): string {
     let phase = this.phases[0];
     for (const p of this.phases) if (p.since <= t) phase = p;
     return phase ? statusAt(phase.steps, t - phase.since) : '';
   }
 
+  /** The phases in order, each starting no earlier than the one before (the clock may go back). */
+  private ordered(): Phase[] {
+    let floor = -Infinity;
+    return this.phases.map((p) => {
+      floor = Math.max(floor, p.since);
+      return { since: floor, steps: p.steps };
+    });
+  }
+
   /** When the status was in `holding`, up to `now`; an interval still open at `now` has no `to`. */
   intervals(now: number, holding: ReadonlySet<string>): GpuInterval[] {
     const spans: { from: number; to: number }[] = [];
-    this.phases.forEach((phase, i) => {
-      const end = this.phases[i + 1]?.since ?? Infinity;
+    const phases = this.ordered();
+    phases.forEach((phase, i) => {
+      const end = phases[i + 1]?.since ?? Infinity;
       let t = phase.since;
       phase.steps.forEach((step, j) => {
         const last = j === phase.steps.length - 1 || step.ms === undefined;

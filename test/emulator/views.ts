@@ -18,7 +18,7 @@ export function samplerView(world: World, d: DeploymentState, now: number): Loop
   const s = d.sampler;
   return {
     id: s.id,
-    base_url: now < s.urlAt ? '' : samplerUrl(world, s.modelId),
+    base_url: s.urlAt > s.createdAt && now < s.urlAt ? '' : samplerUrl(world, s.modelId),
     base_model: s.baseModel,
     created_at: iso(s.createdAt),
     model_id: s.modelId,

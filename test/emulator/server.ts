@@ -3,6 +3,13 @@
  * uses) and of the samplers' vLLM /v1/models. Only node built-ins. Shapes follow
  * /work/shared/loops-api/openapi.yaml (spec 2026-08-22); behaviour follows the facts in
  * /work/shared/SPEC.md and reference.md. This is the public module: import from here.
+ *
+ * Layout: types.ts, options.ts (public types) · defaults.ts · config.ts (options → settings,
+ * keys → users) · validation.ts, responses.ts · store.ts (state), timeline.ts (status tracks),
+ * create-run.ts (create + reuse), lifecycle.ts (idle scale-down, wake, teardown, GPU time),
+ * views.ts (state → JSON) · router.ts, routes-runs.ts, routes-infra.ts, sampler.ts (vLLM
+ * /v1/models) · gate.ts (rate limit, auth), faults.ts, transport.ts, handler.ts · facade.ts
+ * (the Emulator handle) · client.ts (a test client over HTTP) · cli.ts.
  */
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';

@@ -22,7 +22,7 @@ try {
   if (step.code !== 0) problems.push(`exit code ${step.code}`);
   if (step.outputs.status !== 'ready') problems.push(`status=${step.outputs.status}`);
   if (!step.outputs.run_id || !emulator.runs().some((r) => r.id === step.outputs.run_id)) problems.push('run_id not a real run');
-  if (!step.outputs.sampler_base_url?.startsWith('https://')) problems.push('no sampler_base_url');
+  if (!step.outputs.sampler_base_url?.startsWith(`${emulator.url}/sampler/`)) problems.push('no sampler_base_url');
   if (!step.summary.includes('Baseten Loops run')) problems.push('no job summary');
   if (problems.length) {
     console.error(step.stdout, step.stderr);

@@ -113,7 +113,7 @@ describe('Loops emulator', () => {
         expect(run.base_url).toMatch(/^https:\/\//);
         const sampler = run.sampler;
         expect(sampler?.status.name).toBe('DEPLOYING');
-        expect(sampler?.base_url).toBe(`https://model-${sampler?.model_id}.api.baseten.co/environments/loops/sync`);
+        expect(sampler?.base_url).toBe(`${emu.url}/sampler/${sampler?.model_id}`);
         for (const k of ['id', 'base_url', 'base_model', 'created_at', 'model_id', 'deployment_id', 'status', 'user']) {
           expect(sampler).toHaveProperty(k);
         }

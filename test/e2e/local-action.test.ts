@@ -124,7 +124,7 @@ describe('@github/local-action runs the action against the emulator', () => {
         run_name: run?.name,
         base_model: 'Qwen/Qwen3-8B',
       });
-      expect(result.outputs.sampler_base_url).toMatch(/^https:\/\//);
+      expect(result.outputs.sampler_base_url).toBe(`${emulator.url}/sampler/${run?.sampler?.model_id ?? ''}`);
       expect(JSON.parse(result.outputs.run_json ?? '{}')).toMatchObject({ id: run?.id });
       const created = emulator.requests.filter((r) => r.method === 'POST' && r.path === '/v1/loops/runs');
       expect(created).toHaveLength(1);

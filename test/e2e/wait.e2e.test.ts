@@ -62,7 +62,7 @@ describe.concurrent('waiting, end to end', () => {
     expect(result.outputs.status).toBe('launched');
     expect(result.outputs.sampler_status).toBe('DEPLOYING');
     expect(result.outputs.trainer_status).toBe('');
-    expect(result.outputs.sampler_base_url).toMatch(/^https:\/\/model-.+\/sync$/);
+    expect(result.outputs.sampler_base_url).toBe(`${emulator.url}/sampler/${emulator.runs()[0]?.sampler?.model_id ?? ''}`);
     expect(requests(emulator, 'GET', `/v1/loops/runs/${id}`)).toHaveLength(0);
     expect(requests(emulator, 'GET', /^\/v1\/loops\/deployments\//)).toHaveLength(0);
     expect(result.stdout).not.toContain('Waiting up to');

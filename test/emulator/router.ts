@@ -1,0 +1,47 @@
+/** The route table: API routes, then the samplers' vLLM routes; auth has already passed. */
+import { type Resp, detail } from './responses.js';
+import { RUN_ROUTES } from './routes-runs.js';
+import { INFRA_ROUTES } from './routes-infra.js';
+import { SAMPLER_ROUTES } from './sampler.js';
+import type { World } from './store.js';
+
+/** One authenticated request, as a route sees it. */
+export interface Ctx {
+  method: string;
+  url: URL;
+  rawBody: string;
+  contentType: string | undefined;
+  /** The caller's user (from the API key). */
+  email: string;
+  /** Server clock, read once for the request. */
+  now: number;
+}
+
+export type Handler = (world: World, ctx: Ctx, params: string[]) => Resp;
+
+export interface Route {
+  pattern: RegExp;
+  methods: Record<string, Handler>;
+  /** Only present when capabilities are on (an older API lacks them). */
+  capabilitiesOnly?: boolean;
+}
+
+const ROUTES: Route[] = [...RUN_ROUTES, ...INFRA_ROUTES, ...SAMPLER_ROUTES];
+
+export function route(world: World, ctx: Ctx): Resp {
+  for (const r of ROUTES) {
+    const m = r.pattern.exec(ctx.url.pathname);
+    if (!m) continue;
+    if (r.capabilitiesOnly && !world.config.capabilities) return detail(404, 'Not Found');
+    const handler = r.methods[ctx.method];
+    if (!handler) return detail(405, 'Method Not Allowed', { Allow: Object.keys(r.methods).join(', ') });
+    let params: string[];
+    try {
+      params = m.slice(1).map((p) => decodeURIComponent(p));
+    } catch {
+      return detail(404, 'Not Found');
+    }
+    return handler(world, ctx, params);
+  }
+  return detail(404, 'Not Found');
+}

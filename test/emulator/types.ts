@@ -1,0 +1,130 @@
+/**
+ * The records the emulator answers with: the shapes of /work/shared/loops-api/openapi.yaml
+ * (spec 2026-08-22), plus the vLLM models list its samplers serve.
+ */
+
+export interface TimelineStep {
+  status: string;
+  /** How long this status lasts. The last step has no ms and stays forever. */
+  ms?: number;
+}
+
+export interface SupportedModel {
+  model_name: string;
+  max_context_length: number;
+  supports_vision_language: boolean;
+  max_seq_len?: number;
+  enabled?: boolean;
+}
+
+export interface Checkpoint {
+  /** bt://loops:<run_id>/(weights|sampler_weights)/<name> */
+  checkpoint_path: string;
+}
+
+export interface LoopsUser {
+  email: string | null;
+}
+
+export interface LoopsInstanceType {
+  id: string;
+  name: string;
+  memory_limit_mib: number;
+  millicpu_limit: number;
+  gpu_count: number;
+  gpu_type: string | null;
+  gpu_memory_limit_mib: number | null;
+}
+
+export interface LoopsSession {
+  id: string;
+}
+
+export interface LoopsSampler {
+  id: string;
+  /** "" while the URL is not known yet (samplerUrlDelayMs). */
+  base_url: string;
+  base_model: string;
+  created_at: string;
+  model_id: string;
+  deployment_id: string;
+  status: { name: string };
+  user: LoopsUser;
+  instance_type: LoopsInstanceType | null;
+  node_count: number;
+}
+
+export interface LoopsRun {
+  id: string;
+  session_id: string;
+  deployment_id: string | null;
+  name: string;
+  base_model: string;
+  base_url: string;
+  created_at: string;
+  status: { name: 'ACTIVE' | 'INACTIVE' };
+  user: LoopsUser;
+  sampler: LoopsSampler | null;
+}
+
+export interface LoopsDeployment {
+  id: string;
+  active_run_id: string | null;
+  latest_run_id: string | null;
+  base_model: string;
+  base_url: string;
+  status: { name: string };
+  user: LoopsUser;
+  created_at: string;
+  availability_model: 'dedicated' | 'spot';
+  instance_type: LoopsInstanceType;
+  node_count: number;
+  sampler: LoopsSampler | null;
+}
+
+export interface LoopsCheckpoint {
+  checkpoint_id: string;
+  id: string;
+  run_id: string;
+  target: 'sampler' | 'trainer';
+  checkpoint_type: string;
+  base_model: string | null;
+  lora_adapter_config: Record<string, unknown> | null;
+  size_bytes: number;
+  sync_status: string | null;
+  created_at: string;
+}
+
+export interface DeactivatedResource {
+  id: string;
+  base_model: string;
+  user: LoopsUser;
+}
+
+export interface ValidationErrorItem {
+  type: string;
+  loc: (string | number)[];
+  msg: string;
+  input: unknown;
+  ctx?: Record<string, unknown>;
+}
+
+/** One entry of vLLM's GET /v1/models (OpenAI-compatible, with vLLM's extra fields). */
+export interface VllmModel {
+  id: string;
+  object: 'model';
+  /** Epoch seconds. */
+  created: number;
+  owned_by: 'vllm';
+  /** The base model's name, or a LoRA adapter's path. */
+  root: string;
+  /** null for the base model; the base model for a LoRA adapter. */
+  parent: string | null;
+  max_model_len: number;
+  permission: unknown[];
+}
+
+export interface VllmModelList {
+  object: 'list';
+  data: VllmModel[];
+}

@@ -67,6 +67,51 @@ describe('2. a kill during a slow create', () => {
 });
 
 describe("3. reconciliation adopts only this step's own run", () => {
+  const HOURS = 3 * 3600_000;
+
+  test.concurrent("the server's clock hours behind the runner's: the ambiguous create is found and adopted, not re-sent", async ({ loops, step }) => {
+    const emulator = await loops({ now: () => Date.now() - HOURS });
+    emulator.fault({ method: 'POST', path: '/v1/loops/runs', kind: 'status', status: 500, when: 'after' });
+    const result = await step({ inputs: inputs(emulator, { request_timeout_seconds: 2 }) });
+    expect(result.code, result.stdout).toBe(0);
+    expect(emulator.runs()).toHaveLength(1);
+    expect(result.outputs.run_id).toBe(emulator.runs()[0]?.id);
+    expect(requestsTo(emulator, 'POST', '/v1/loops/runs')).toHaveLength(1);
+  });
+
+  test.concurrent("the server's clock hours ahead: a re-run never adopts the earlier attempt's live run, nor stops its own", async ({ loops, step }) => {
+    const emulator = await loops({ now: () => Date.now() + HOURS });
+    const fixed = { run_name: 'nightly' };
+    const first = await step({ inputs: inputs(emulator, fixed) });
+    expect(first.outputs.status).toBe('launched');
+    // A re-run comes later than the 2 s the Date header's resolution needs as slack.
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    emulator.fault({ method: 'POST', path: '/v1/loops/runs', kind: 'status', status: 500, when: 'after' });
+    const second = await step({ inputs: inputs(emulator, { ...fixed, session_id: first.outputs.session_id ?? '' }) });
+    expect(second.code, second.stdout).toBe(0);
+    expect(second.outputs.run_id).not.toBe(first.outputs.run_id);
+    expect(live(emulator).map((r) => r.id).sort()).toEqual([first.outputs.run_id, second.outputs.run_id].sort());
+    expect(deactivations(emulator)).toBe(0);
+  });
+
+  test.concurrent("a duplicate on the kept run's deployment is never deactivated (that would tear the kept run down)", async ({ loops, step }) => {
+    const emulator = await loops();
+    const earlier = await step({ inputs: inputs(emulator) });
+    // With reuse, each create takes over the deployment: the first (acted on, its answer held
+    // past the timeout) and then the re-send (the check before it saw no run: a lagging list).
+    emulator.fault({ method: 'POST', path: '/v1/loops/runs', kind: 'delay', when: 'after', delayMs: 3000 });
+    emulator.fault({ method: 'GET', path: '/v1/loops/runs', kind: 'transform', transform: () => ({ runs: [] }) });
+    const result = await step({ inputs: inputs(emulator, { reuse_from_run_id: earlier.outputs.run_id ?? '', request_timeout_seconds: 1 }) });
+    expect(result.code, result.stdout).toBe(0);
+    expect(requestsTo(emulator, 'POST', '/v1/loops/runs')).toHaveLength(3);
+    const kept = emulator.runs().find((r) => r.id === result.outputs.run_id);
+    const duplicate = emulator.runs().find((r) => r.name === kept?.name && r.id !== kept?.id);
+    expect(duplicate?.deployment_id).toBe(kept?.deployment_id);
+    expect(duplicate?.status.name).toBe('INACTIVE');
+    expect(kept?.status.name).toBe('ACTIVE');
+    expect(deactivations(emulator)).toBe(0);
+  });
+
   test.concurrent("a re-run with a fixed run_name in a reused session: never the earlier attempt's dead run", async ({ loops, step }) => {
     const emulator = await loops({ samplerTimeline: [{ status: 'DEPLOYING', ms: 50 }, { status: 'DEPLOY_FAILED' }] });
     const fixed = { run_name: 'nightly', wait_for: 'sampler' };
@@ -192,6 +237,40 @@ describe('7. text from the server is never executed as a workflow command', () =
     expect(lines.filter((l) => l.includes('##[error]'))).toEqual([]);
     expect(result.stdout).toContain('injected by the server');
     expect(result.stdout).toContain('legacy injection');
+  });
+});
+
+describe('7. a UTF-8 byte order mark before a JSON body is tolerated', () => {
+  test.concurrent('every answer starts with a BOM: the step runs to ready', async ({ loops, step }) => {
+    const emulator = await loops({ bom: true });
+    const result = await step({ inputs: inputs(emulator, { wait_for: 'all' }) });
+    expect(result.code, result.stdout).toBe(0);
+    expect(result.outputs.status).toBe('ready');
+    expect(result.outputs.run_id).toBe(emulator.runs()[0]?.id);
+  });
+});
+
+describe("11. optional fields equal to the API's defaults are left out of the create body", () => {
+  const OLDER = ['session_id', 'base_model', 'name', 'lora_rank', 'max_seq_len', 'seed', 'scale_down_delay_seconds', 'path'];
+
+  test.concurrent('an older server that rejects fields it does not know: the defaults work', async ({ loops, step }) => {
+    const emulator = await loops({ createRunFields: OLDER });
+    const result = await step({ inputs: inputs(emulator, { lora_rank: 16 }) });
+    expect(result.code, result.stdout).toBe(0);
+    expect(requestsTo(emulator, 'POST', '/v1/loops/runs')[0]?.body).toEqual({
+      session_id: result.outputs.session_id,
+      base_model: MODEL,
+      name: result.outputs.run_name,
+      lora_rank: 16,
+    });
+  });
+
+  test.concurrent("a value the older server cannot take (spot) is sent, and its refusal names the field", async ({ loops, step }) => {
+    const emulator = await loops({ createRunFields: OLDER });
+    const result = await step({ inputs: inputs(emulator, { availability_model: 'spot' }) });
+    expect(result.code).toBe(1);
+    expect(annotations(result.stdout)).toContain('availability_model: Extra inputs are not permitted');
+    expect(emulator.runs()).toEqual([]);
   });
 });
 

@@ -3,6 +3,8 @@
 
 import { readFileSync } from 'node:fs';
 
+export const PR_EVENTS: ReadonlySet<string> = new Set(['pull_request', 'pull_request_target']);
+
 export interface GithubContext {
   eventName: string;
   /** owner/name */
@@ -59,22 +61,4 @@ function workflowFile(env: Record<string, string | undefined>): string {
   const at = ref.lastIndexOf('@');
   const path = (at > 0 ? ref.slice(0, at) : ref).split('/').slice(2).join('/');
   return path || env.GITHUB_WORKFLOW || '';
-}
-
-/**
- * The default run name: `<repo>-pr<N>-<sha7>-<suffix>` on pull requests, else
- * `<repo>-<ref>-<sha7>-<suffix>`. The random suffix keeps sibling steps (a matrix) apart.
- */
-export function defaultRunName(ctx: GithubContext, random: () => number = Math.random): string {
-  const repo = clean(ctx.repository.split('/').pop() || 'run');
-  const sha = (ctx.pullRequest?.headSha ?? ctx.sha).slice(0, 7);
-  const ref = ctx.pullRequest ? `pr${ctx.pullRequest.number}` : clean(ctx.ref.replace(/^refs\/(heads|tags)\//, ''));
-  const suffix = Array.from({ length: 5 }, () => 'abcdefghijklmnopqrstuvwxyz0123456789'[Math.floor(random() * 36)]).join('');
-  const parts = [repo, ref, sha].filter(Boolean);
-  const head = parts.join('-').slice(0, 255 - suffix.length - 1);
-  return `${head}-${suffix}`;
-}
-
-function clean(text: string): string {
-  return text.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '');
 }

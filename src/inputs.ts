@@ -1,11 +1,14 @@
 // Raw action inputs → one validated, typed Settings object. Pure: no I/O. Every problem is
 // collected so that the user sees all of them at once, each naming its input.
 
+import { PR_EVENTS } from './context.js';
 import { CONTROL_CHARS, FieldReader, type InputReader, show } from './fields.js';
 
 export type { InputReader } from './fields.js';
 export type WaitFor = 'none' | 'sampler' | 'trainer' | 'all';
 export type AvailabilityModel = 'dedicated' | 'spot';
+/** `auto`: on for pull_request events. */
+export type Toggle = 'auto' | 'true' | 'false';
 
 /** What every entry (main, post, stop) needs to talk to the API. */
 export interface Connection {
@@ -40,6 +43,15 @@ export interface Settings extends Connection {
   commentOnPr: boolean;
   githubToken: string;
   dryRun: boolean;
+  supersede: Toggle;
+  warmStart: Toggle;
+  adoptOnRerun: boolean;
+  legKey: string;
+}
+
+/** A Toggle for this event: `auto` is on for pull_request events. */
+export function isOn(toggle: Toggle, eventName: string): boolean {
+  return toggle === 'auto' ? PR_EVENTS.has(eventName) : toggle === 'true';
 }
 
 /** The defaults declared in action.yml; applied here too so that a missing env var means the same thing. */
@@ -59,6 +71,9 @@ export const DEFAULTS = {
   dry_run: 'false',
   max_retries: '4',
   request_timeout_seconds: '30',
+  supersede: 'auto',
+  warm_start: 'auto',
+  adopt_on_rerun: 'true',
 } as const satisfies Record<string, string>;
 
 export type ParseResult<T> = { ok: true; settings: T; warnings: string[] } | { ok: false; errors: string[]; warnings: string[] };
@@ -124,6 +139,10 @@ export function parseInputs(read: InputReader, env: Record<string, string | unde
     commentOnPr: f.bool('comment_on_pr'),
     githubToken: f.text('github_token') || (env.GITHUB_TOKEN ?? '').trim(),
     dryRun,
+    supersede: f.oneOf('supersede', ['auto', 'true', 'false']),
+    warmStart: f.oneOf('warm_start', ['auto', 'true', 'false']),
+    adoptOnRerun: f.bool('adopt_on_rerun'),
+    legKey: f.text('leg_key'),
   };
   warnAboutCombinations(f, settings);
   if (f.errors.length > 0) return { ok: false, errors: f.errors, warnings: f.warnings };
@@ -161,6 +180,9 @@ function checkpointPath(f: FieldReader): string | undefined {
 }
 
 function warnAboutCombinations(f: FieldReader, s: Settings): void {
+  if (s.runName !== undefined && (s.supersede === 'true' || s.warmStart === 'true')) {
+    f.warn('run_name is set, so supersede and warm_start are off: they need the default run name, which says where a run comes from');
+  }
   if (s.sessionId && s.trainingProjectId) f.warn('training_project_id is ignored because session_id reuses an existing session');
   if (s.reuseFromSessionId) f.warn('reuse_from_session_id is deprecated by the Loops API; prefer reuse_from_run_id');
   if (s.replicas !== 1 && (s.reuseFromRunId || s.reuseFromSessionId)) {

@@ -1,25 +1,24 @@
-// The whole step, as SPEC.md tells it: inputs → preflight → session → run (exactly once) →
-// wait → outputs, summary and comment. What the step learns goes into one record; a failure
-// once the run exists stops the run (deactivate_on_failure); the report is written from the record.
+// The whole step, as SPEC.md tells it: inputs → preflight → (adopt an earlier attempt's run, or
+// warm start) → session → run, exactly once → supersede older runs → wait → outputs, summary and
+// comment. What the step learns goes into one record (step.ts), which also says how it ends.
 
 import * as core from '@actions/core';
-import { type GithubContext, defaultRunName, readContext } from './context.js';
+import { type GithubContext, readContext } from './context.js';
 import { CancelledError, RunFailure, UserError, errorMessage } from './core/errors.js';
 import { type Log, actionsLog } from './core/log.js';
 import { type Clock, realClock } from './core/retry.js';
-import { neutralise } from './core/text.js';
 import { plannedRequests, renderPlan } from './dry-run.js';
-import { type Settings, parseInputs } from './inputs.js';
-import { type CreatedRun, type SessionChoice, buildRunBody, createRunOnce, createdAfterNow, ensureSession, sweepDuplicates } from './launch.js';
+import { type Settings, isOn, parseInputs } from './inputs.js';
+import { buildRunBody, createRunOnce, createdAfterNow, ensureSession } from './launch.js';
+import { type LaunchPlan, planLaunch, slotRows, supersede } from './lifecycle.js';
 import type { CreateRunBody, LoopsClient } from './loops/client.js';
 import type { Run } from './loops/types.js';
 import { preflight } from './preflight.js';
-import { upsertComment } from './report/comment.js';
-import { Outputs, type Status, runOutputs } from './report/outputs.js';
-import { renderErrorSummary, renderSummary } from './report/summary.js';
-import { legOf } from './run-name.js';
-import { type CreateIntent, HURRY, makeClient, maskSecrets, policyOf, redact, saveLaunchState, stopRun } from './shared.js';
-import { type WaitResult, waitForReady } from './wait.js';
+import { OUTPUT_NAMES, Outputs, runOutputs } from './report/outputs.js';
+import { type RunIdentity, identityOf, writeRunName } from './run-name.js';
+import { type CreateIntent, type LaunchState, makeClient, maskSecrets, policyOf, saveLaunchState } from './shared.js';
+import { type Deps, type StepRecord, fail, finish } from './step.js';
+import { waitForReady } from './wait.js';
 
 export interface RunOptions {
   env?: Record<string, string | undefined>;
@@ -29,30 +28,6 @@ export interface RunOptions {
   log?: Log;
 }
 
-/** What the step learned, in the order it learned it. */
-interface StepRecord {
-  status: Status;
-  settings?: Settings;
-  ctx?: GithubContext;
-  client?: LoopsClient;
-  session?: SessionChoice;
-  body?: CreateRunBody;
-  intent?: CreateIntent;
-  created?: CreatedRun;
-  run?: Run;
-  waited?: WaitResult;
-  message?: string;
-}
-
-interface Deps {
-  env: Record<string, string | undefined>;
-  clock: Clock;
-  signal?: AbortSignal;
-  log: Log;
-  outputs: Outputs;
-  secrets: string[];
-}
-
 export async function run(options: RunOptions = {}): Promise<void> {
   const env = options.env ?? process.env;
   const deps: Deps = {
@@ -60,13 +35,13 @@ export async function run(options: RunOptions = {}): Promise<void> {
     clock: options.clock ?? realClock,
     signal: options.signal,
     log: options.log ?? actionsLog,
-    outputs: new Outputs((name, value) => core.setOutput(name, value)),
+    outputs: new Outputs(OUTPUT_NAMES, (name, value) => core.setOutput(name, value)),
     secrets: maskSecrets(env),
   };
   const step: StepRecord = { status: 'error' };
   try {
     await launch(step, deps);
-    if (step.status === 'launched' && step.client && step.settings && step.run && step.settings.waitFor !== 'none') {
+    if (step.status === 'launched' && step.client && step.settings && step.run) {
       await waitUntilReady(step, deps, step.client, step.settings, step.run);
     }
   } catch (error) {
@@ -80,8 +55,9 @@ async function launch(step: StepRecord, deps: Deps): Promise<void> {
   const { env, clock, signal, log, outputs } = deps;
   const settings = (step.settings = checkedInputs(env, log));
   const ctx = (step.ctx = readContext(env));
-  const runName = settings.runName ?? defaultRunName(ctx, clock.random);
-  outputs.set({ run_name: runName, base_model: settings.baseModel });
+  const me = (step.identity = identityOf(ctx, settings, settings.legKey));
+  const runName = settings.runName ?? writeRunName(me);
+  outputs.set({ run_name: runName, base_model: settings.baseModel, adopted: 'false', reused_from_run_id: '', superseded_run_ids: '' });
   if (settings.dryRun) {
     log.info(renderPlan(settings, plannedRequests(settings, runName)));
     step.status = 'dry_run';
@@ -90,11 +66,64 @@ async function launch(step: StepRecord, deps: Deps): Promise<void> {
   const client = (step.client = makeClient(settings, clock, log));
   if (settings.preflight) await preflight(client, settings, log, { signal });
   if (signal?.aborted) throw new CancelledError('preflight');
-  const session = (step.session = await ensureSession(client, settings, { signal }));
-  outputs.set({ session_id: session.id, session_created: String(session.created) });
-  log.info(`${session.created ? 'Created' : 'Reusing'} session ${session.id}`);
-  if (signal?.aborted) throw new CancelledError('create run');
-  await createTheRun(step, deps, client, settings, buildRunBody(settings, session.id, runName));
+  const life = lifecycleOf(settings, ctx);
+  const plan = await lookAround(client, me, life, deps);
+  if (plan.adopt) adopt(step, deps, settings, plan.adopt);
+  else {
+    const session = (step.session = await ensureSession(client, settings, { signal }));
+    outputs.set({ session_id: session.id, session_created: String(session.created) });
+    log.info(`${session.created ? 'Created' : 'Reusing'} session ${session.id}`);
+    if (signal?.aborted) throw new CancelledError('create run');
+    const body = buildRunBody(settings, session.id, runName);
+    if (plan.reuseFrom) {
+      body.reuse_from_run_id = plan.reuseFrom.id;
+      outputs.set({ reused_from_run_id: plan.reuseFrom.id });
+      log.info(`warm_start: asking to reuse the infrastructure of run ${plan.reuseFrom.id} (${plan.reuseFrom.name ?? ''}); best effort`);
+    }
+    await createTheRun(step, deps, client, settings, body);
+  }
+  if (life.supersede && step.run) {
+    const superseded = await supersede(client, me, step.run, log, { signal });
+    outputs.set({ superseded_run_ids: superseded.stopped.join(' ') });
+    step.runs = slotRows(superseded.runs, me, step.run, superseded.stopped);
+  }
+}
+
+/** Supersede, warm start and adoption need the default run name, which says where a run comes from. */
+function lifecycleOf(settings: Settings, ctx: GithubContext): { supersede: boolean; warmStart: boolean; adopt: boolean } {
+  const own = settings.runName === undefined;
+  return {
+    supersede: own && isOn(settings.supersede, ctx.eventName),
+    warmStart: own && isOn(settings.warmStart, ctx.eventName) && !settings.reuseFromRunId && !settings.reuseFromSessionId,
+    adopt: own && settings.adoptOnRerun && ctx.runAttempt > 1,
+  };
+}
+
+/** One look at this repository's runs before creating anything (skipped when nothing needs it). */
+async function lookAround(client: LoopsClient, me: RunIdentity, life: ReturnType<typeof lifecycleOf>, deps: Deps): Promise<LaunchPlan> {
+  if (!life.adopt && !life.warmStart) return { runs: [] };
+  try {
+    return await planLaunch(client, me, { adoptOnRerun: life.adopt, warmStart: life.warmStart, log: deps.log, call: { signal: deps.signal } });
+  } catch (error) {
+    if (error instanceof CancelledError) throw error;
+    deps.log.warning(`Could not list runs, so warm_start and adopt_on_rerun were skipped: ${errorMessage(error)}`);
+    return { runs: [] };
+  }
+}
+
+function stopPolicy(settings: Settings): LaunchState['stop'] {
+  return settings.deactivateAtJobEnd ? 'job_end' : settings.deactivateOnFailure ? 'failure' : 'never';
+}
+
+/** A re-run: an earlier attempt's live run of this leg and commit becomes this step's run. */
+function adopt(step: StepRecord, deps: Deps, settings: Settings, run: Run): void {
+  step.run = run;
+  step.created = { run, adopted: true };
+  step.session = { id: run.sessionId, created: false };
+  saveLaunchState({ stop: stopPolicy(settings), runId: run.id });
+  deps.outputs.set({ session_id: run.sessionId, session_created: 'false', ...runOutputs(run), trainer_status: '', adopted: 'true' });
+  step.status = 'launched';
+  deps.log.info(`adopt_on_rerun: adopted run ${run.id} (${run.name ?? ''}) from an earlier attempt; nothing was created`);
 }
 
 async function createTheRun(step: StepRecord, deps: Deps, client: LoopsClient, settings: Settings, body: CreateRunBody): Promise<void> {
@@ -105,7 +134,7 @@ async function createTheRun(step: StepRecord, deps: Deps, client: LoopsClient, s
   step.intent = intent;
   // Saved before the request: if the runner kills this step mid-create, the post step finds the run by listing.
   saveLaunchState({
-    stop: settings.deactivateAtJobEnd ? 'job_end' : settings.deactivateOnFailure ? 'failure' : 'never',
+    stop: stopPolicy(settings),
     sessionId: body.session_id,
     sessionCreated,
     runName: body.name,
@@ -160,85 +189,4 @@ function checkedInputs(env: Record<string, string | undefined>, log: Log): Setti
   for (const warning of parsed.warnings) log.warning(warning);
   if (!parsed.ok) throw new UserError(`Invalid inputs; nothing was sent:\n${parsed.errors.map((e) => `- ${e}`).join('\n')}`);
   return parsed.settings;
-}
-
-async function fail(step: StepRecord, error: unknown, deps: Deps): Promise<void> {
-  let text = errorMessage(error);
-  if (error instanceof RunFailure) step.status = error.status;
-  else if (error instanceof CancelledError) step.status = 'cancelled';
-  else if (step.run) step.status = 'failed';
-  // Once a run exists, a step that does not end launched or ready must not leave it running.
-  if (step.run && step.client && step.settings && step.status !== 'launched' && step.status !== 'ready') {
-    text += `. ${await stopAfterFailure(step, deps.log, step.client, step.settings, step.run)}`;
-  }
-  step.message = redact(text, deps.secrets);
-  core.setFailed(neutralise(step.message));
-}
-
-/** Deactivates the run when deactivate_on_failure is on; returns a sentence for the error. */
-async function stopAfterFailure(step: StepRecord, log: Log, client: LoopsClient, settings: Settings, run: Run): Promise<string> {
-  if (!settings.deactivateOnFailure) {
-    log.warning(`Run ${run.id} is still running (deactivate_on_failure is false).`);
-    return 'The run was left running (deactivate_on_failure: false).';
-  }
-  try {
-    const outcome = run.status === 'INACTIVE' ? 'already_stopped' : await stopRun(client, run.id, step.status === 'cancelled' ? { hurry: HURRY } : {});
-    saveLaunchState({ stopped: true });
-    if (outcome === 'already_stopped') {
-      log.info(`Run ${run.id} was already stopped (status ${step.status})`);
-      return 'The run was already stopped.';
-    }
-    log.info(`Deactivated run ${run.id} (status ${step.status}) so that no GPU is left running`);
-    return 'The run was deactivated.';
-  } catch (error) {
-    const text = `Could not deactivate run ${run.id}: ${errorMessage(error)}. Deactivate it by hand (POST /v1/loops/runs/${run.id}/deactivate).`;
-    log.error(text);
-    return text;
-  }
-}
-
-async function finish(step: StepRecord, deps: Deps): Promise<void> {
-  const { outputs, log } = deps;
-  outputs.set({ status: step.status });
-  // For the post step: a run whose main step never got here (killed while cancelling) is stopped there.
-  saveLaunchState({ status: step.status });
-  const { client, run, body, created, settings } = step;
-  if (client && run && body && step.intent && settings && created?.resentAt !== undefined) {
-    const timeoutMs = settings.requestTimeoutSeconds * 1000;
-    await sweepDuplicates(client, run, body, { ...deps, intent: step.intent, policy: policyOf(settings), resentAt: created.resentAt, timeoutMs });
-  }
-  await report(step, log);
-  client?.dispose();
-}
-
-async function report(step: StepRecord, log: Log): Promise<void> {
-  const { settings, ctx, run } = step;
-  if (!settings) {
-    if (step.message) await writeSummary(renderErrorSummary(step.message));
-    return;
-  }
-  const data = {
-    settings,
-    status: step.status,
-    runId: run?.id,
-    runName: run?.name ?? step.body?.name,
-    sessionId: step.session?.id,
-    sessionCreated: step.session?.created,
-    samplerBaseUrl: run?.sampler?.baseUrl,
-    samplerStatus: step.waited?.samplerStatus ?? run?.sampler?.status,
-    trainerStatus: step.waited?.trainerStatus,
-    message: step.message,
-  };
-  await writeSummary(renderSummary({ ...data, timeToReadyMs: step.status === 'ready' ? step.waited?.elapsedMs : undefined }));
-  if (settings.commentOnPr && !settings.dryRun && ctx) {
-    await upsertComment(ctx, settings.githubToken, { ...data, leg: legOf(ctx, settings) }, log, settings.requestTimeoutSeconds * 1000);
-  }
-}
-
-async function writeSummary(html: string): Promise<void> {
-  try {
-    await core.summary.addRaw(html).write();
-  } catch (error) {
-    core.debug(`job summary not written: ${errorMessage(error)}`);
-  }
 }

@@ -1,24 +1,40 @@
-// Run identity: where a run is launched from (the slot) and what shapes it (the leg).
+// Run identity: the default run name says where a run comes from, in a form this module writes
+// and parses back — `<owner>/<repo>/<place>/<sha7>/<slot>.<leg>/a<attempt>`, where place is
+// `pr<N>` on pull requests and `@<ref>` otherwise, slot is a hash of the workflow file, job and
+// step, and leg a hash of the slot, every input that shapes the run and `leg_key`. A name this
+// module cannot parse is never treated as ours.
 
 import { createHash } from 'node:crypto';
 import type { GithubContext } from './context.js';
 import type { Settings } from './inputs.js';
+
+export interface RunIdentity {
+  owner: string;
+  repo: string;
+  /** `pr<N>` or `@<ref>`. */
+  place: string;
+  sha7: string;
+  slot: string;
+  leg: string;
+  attempt: number;
+}
 
 type Shaping = Pick<
   Settings,
   'baseModel' | 'loraRank' | 'maxSeqLen' | 'seed' | 'scaleDownDelaySeconds' | 'checkpointPath' | 'availabilityModel' | 'replicas'
 >;
 
+type Where = Pick<GithubContext, 'workflow' | 'job' | 'action'>;
+
+const hash8 = (value: unknown): string => createHash('sha256').update(JSON.stringify(value)).digest('hex').slice(0, 8);
+
 /** Where the step runs: workflow file, job and step id. */
-export function slotOf(ctx: Pick<GithubContext, 'workflow' | 'job' | 'action'>): string {
-  return [ctx.workflow, ctx.job, ctx.action].join('#');
+export function slotOf(ctx: Where): string {
+  return hash8(['slot', ctx.workflow, ctx.job, ctx.action]);
 }
 
-/**
- * The leg: the slot plus every input that shapes the run (what the create body carries, less
- * session, name and reuse) plus `legKey`, as 8 hex digits. Matrix legs of one job differ here.
- */
-export function legOf(ctx: Pick<GithubContext, 'workflow' | 'job' | 'action'>, settings: Shaping, legKey = ''): string {
+/** The leg: the slot plus every input that shapes the run (what the create body carries, less session, name and reuse) plus `legKey`. */
+export function legOf(ctx: Where, settings: Shaping, legKey = ''): string {
   const shape = [
     settings.baseModel,
     settings.loraRank,
@@ -29,8 +45,65 @@ export function legOf(ctx: Pick<GithubContext, 'workflow' | 'job' | 'action'>, s
     settings.availabilityModel,
     settings.replicas,
   ];
-  return createHash('sha256')
-    .update(JSON.stringify([slotOf(ctx), shape, legKey]))
-    .digest('hex')
-    .slice(0, 8);
+  return hash8([slotOf(ctx), shape, legKey]);
+}
+
+/** The place a run belongs to: the pull request, or else the ref (`refs/heads/` dropped). */
+export function placeOf(ctx: Pick<GithubContext, 'pullRequest' | 'ref'>): string {
+  if (ctx.pullRequest) return `pr${ctx.pullRequest.number}`;
+  const ref = ctx.ref.replace(/^refs\/heads\//, '').replace(/^refs\//, '');
+  return `@${ref || 'unknown'}`;
+}
+
+export function identityOf(ctx: GithubContext, settings: Shaping, legKey: string): RunIdentity {
+  const [owner = '', repo = ''] = ctx.repository.split('/');
+  return {
+    owner,
+    repo,
+    place: placeOf(ctx),
+    sha7: (ctx.pullRequest?.headSha ?? ctx.sha).slice(0, 7).toLowerCase(),
+    slot: slotOf(ctx),
+    leg: legOf(ctx, settings, legKey),
+    attempt: ctx.runAttempt,
+  };
+}
+
+const OWNER = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$/;
+const REPO = /^[A-Za-z0-9._-]{1,100}$/;
+const MAX_NAME = 255;
+
+export function writeRunName(id: RunIdentity): string {
+  const tail = `/${id.sha7}/${id.slot}.${id.leg}/a${id.attempt}`;
+  const head = `${id.owner}/${id.repo}/`;
+  let place = id.place;
+  const room = MAX_NAME - head.length - tail.length;
+  // A very long ref keeps its start and gains a hash of the whole, so that two refs never share a name.
+  if ([...place].length > room) place = `${[...place].slice(0, Math.max(1, room - 10)).join('')}~${hash8(place)}`;
+  return `${head}${place}${tail}`;
+}
+
+/** The identity a run name carries, or undefined when it is not a name this module wrote. */
+export function parseRunName(name: string | undefined): RunIdentity | undefined {
+  if (!name) return undefined;
+  const parts = name.split('/');
+  if (parts.length < 6) return undefined;
+  const [owner = '', repo = ''] = parts;
+  const [sha7 = '', slotLeg = '', attempt = ''] = parts.slice(-3);
+  const place = parts.slice(2, -3).join('/');
+  const ids = /^([0-9a-f]{8})\.([0-9a-f]{8})$/.exec(slotLeg);
+  const tries = /^a([1-9][0-9]{0,5})$/.exec(attempt);
+  if (!OWNER.test(owner) || !REPO.test(repo) || !/^[0-9a-f]{7}$/.test(sha7) || !ids || !tries) return undefined;
+  if (!/^pr[1-9][0-9]*$/.test(place) && !/^@./.test(place)) return undefined;
+  return { owner, repo, place, sha7, slot: ids[1] ?? '', leg: ids[2] ?? '', attempt: Number(tries[1]) };
+}
+
+/** Same repository (GitHub names are case-insensitive): owner and name both. */
+export function sameRepo(a: Pick<RunIdentity, 'owner' | 'repo'>, b: Pick<RunIdentity, 'owner' | 'repo'>): boolean {
+  return a.owner.toLowerCase() === b.owner.toLowerCase() && a.repo.toLowerCase() === b.repo.toLowerCase();
+}
+
+/** A run's identity when its name is this repository's, else undefined. */
+export function ownIdentity(name: string | undefined, repo: Pick<RunIdentity, 'owner' | 'repo'>): RunIdentity | undefined {
+  const id = parseRunName(name);
+  return id && sameRepo(id, repo) ? id : undefined;
 }

@@ -163,6 +163,15 @@ export function ownRuns(runs: Run[], intent: CreateIntent): { runs: Run[]; unsur
   return { runs: mine, unsure: !intent.sessionCreated && candidates.some((run) => run.name === undefined) };
 }
 
+/** Appends to the job summary; a summary that cannot be written is not worth failing the step. */
+export async function writeSummary(html: string): Promise<void> {
+  try {
+    await core.summary.addRaw(html).write();
+  } catch (error) {
+    core.debug(`job summary not written: ${errorMessage(error)}`);
+  }
+}
+
 /** Exits as soon as the step is done, whatever sockets a timed-out request left open. */
 export function runToEnd(task: Promise<void>): void {
   task.then(

@@ -1,10 +1,11 @@
 // action.yml is the interface users see: every SPEC input and output, with those names,
 // a description each, SPEC's defaults, node24, and a bundle each for main and post.
 
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readActionYml } from './support/runner.js';
-import { OPENAPI, SHARED_OPENAPI, SHARED_SPEC, SPEC_INPUTS, SPEC_OUTPUTS, haveShared } from './support/spec.js';
+import { ROOT, readActionYml } from './support/runner.js';
+import { OPENAPI, SHARED_OPENAPI, SHARED_SPEC, SPEC_INPUTS, SPEC_OUTPUTS, SPEC_STOP_INPUTS, SPEC_STOP_OUTPUTS, haveShared } from './support/spec.js';
 
 const action = readActionYml();
 
@@ -30,12 +31,44 @@ describe('action.yml', () => {
 
   it.runIf(haveShared)('keeps its copy of the SPEC names and the API description in step with shared/', () => {
     const spec = readFileSync(SHARED_SPEC, 'utf8');
-    const names = (heading: string): string[] => {
-      const sectionText = spec.split(`## ${heading}`)[1]?.split('\n## ')[0] ?? '';
-      return [...sectionText.matchAll(/^\| `([a-z_]+)` \|/gm)].map((m) => m[1] as string);
-    };
-    expect(names('Inputs').sort()).toEqual(Object.keys(SPEC_INPUTS).sort());
-    expect(names('Outputs').sort()).toEqual([...SPEC_OUTPUTS].sort());
+    const section = (heading: string): string => spec.split(`## ${heading}`)[1]?.split('\n## ')[0] ?? '';
+    const rowNames = (text: string): string[] => [...text.matchAll(/^\| `([a-z_]+)` \|/gm)].map((m) => m[1] as string);
+    const codeNames = (text: string): string[] => [...text.matchAll(/`([a-z_]+)`/g)].map((m) => m[1] as string);
+    const life = section("The run's life in a pull request");
+    const [lifeInputs = '', stopPart = ''] = life.split('**The stop action**');
+    const stopInputs = stopPart.split('Outputs:')[0] ?? '';
+    const afterOutputs = stopPart.split('Outputs:')[1] ?? '';
+    // The names, up to `status` (whose values follow it, also in backticks).
+    const stopOutputs = afterOutputs.slice(0, afterOutputs.indexOf('`status`') + '`status`'.length);
+    const launchOutputs = (life.split('New launch outputs:')[1] ?? '').split('\n\n')[0] ?? '';
+    expect([...rowNames(section('Inputs')), ...rowNames(lifeInputs)].sort()).toEqual(Object.keys(SPEC_INPUTS).sort());
+    expect([...rowNames(section('Outputs')), ...codeNames(launchOutputs).filter((n) => n.includes('_') || n === 'adopted')].sort()).toEqual(
+      [...SPEC_OUTPUTS].sort(),
+    );
+    const stopNames = stopInputs.split('\n').filter((l) => l.startsWith('| `')).flatMap((l) => codeNames(l.split(' | ')[0] ?? ''));
+    expect(stopNames.sort()).toEqual(Object.keys(SPEC_STOP_INPUTS).sort());
+    expect(codeNames(stopOutputs).sort()).toEqual([...SPEC_STOP_OUTPUTS].sort());
     expect(readFileSync(OPENAPI, 'utf8')).toBe(readFileSync(SHARED_OPENAPI, 'utf8'));
+  });
+});
+
+describe('stop/action.yml', () => {
+  const stop = readActionYml(join(ROOT, 'stop'));
+
+  it('declares exactly the SPEC inputs of the stop action, with the SPEC defaults', () => {
+    expect(Object.keys(stop.inputs).sort()).toEqual(Object.keys(SPEC_STOP_INPUTS).sort());
+    for (const [name, fallback] of Object.entries(SPEC_STOP_INPUTS)) {
+      expect(stop.inputs[name]?.description?.length, `${name} description`).toBeGreaterThan(10);
+      expect(stop.inputs[name]?.default ?? '', `${name} default`).toBe(fallback);
+    }
+  });
+
+  it('declares exactly the SPEC outputs of the stop action', () => {
+    expect(Object.keys(stop.outputs).sort()).toEqual([...SPEC_STOP_OUTPUTS].sort());
+  });
+
+  it('runs its own bundle on node24, from the root dist/', () => {
+    expect(stop.runs).toEqual({ using: 'node24', main: '../dist/stop/index.js' });
+    expect(existsSync(join(ROOT, 'stop', stop.runs.main))).toBe(true);
   });
 });

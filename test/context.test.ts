@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { defaultRunName, readContext } from '../src/context.js';
+import { readContext } from '../src/context.js';
 
 function eventFile(payload: unknown): string {
   const file = join(mkdtempSync(join(tmpdir(), 'ctx-')), 'event.json');
@@ -13,12 +13,12 @@ function eventFile(payload: unknown): string {
 const base = {
   GITHUB_REPOSITORY: 'acme/fine-tune',
   GITHUB_SHA: 'aaaaaaa1111111111111111111111111111111111',
-  GITHUB_REF: 'refs/heads/feature/new data',
+  GITHUB_REF: 'refs/heads/feature/new-data',
   GITHUB_EVENT_NAME: 'push',
 };
 
-describe('readContext and defaultRunName', () => {
-  it('names a pull-request run after the PR number and head sha', () => {
+describe('readContext', () => {
+  it('reads the pull request number and head sha from the event', () => {
     const ctx = readContext({
       ...base,
       GITHUB_EVENT_NAME: 'pull_request',
@@ -26,26 +26,20 @@ describe('readContext and defaultRunName', () => {
       GITHUB_EVENT_PATH: eventFile({ number: 17, pull_request: { number: 17, head: { sha: 'bbbbbbb2222222' } } }),
     });
     expect(ctx.pullRequest).toEqual({ number: 17, headSha: 'bbbbbbb2222222' });
-    expect(defaultRunName(ctx, () => 0)).toBe('fine-tune-pr17-bbbbbbb-aaaaa');
   });
 
-  it('names other runs after the ref and sha, cleaning the ref', () => {
-    const ctx = readContext(base);
-    expect(ctx.pullRequest).toBeUndefined();
-    expect(defaultRunName(ctx, () => 0.999)).toBe('fine-tune-feature-new-data-aaaaaaa-99999');
-  });
-
-  it('gives sibling steps different names', () => {
-    const ctx = readContext(base);
-    const names = new Set(Array.from({ length: 50 }, () => defaultRunName(ctx)));
-    expect(names.size).toBe(50);
-  });
-
-  it('stays within 255 characters', () => {
-    const ctx = readContext({ ...base, GITHUB_REF: `refs/heads/${'x'.repeat(400)}` });
-    const name = defaultRunName(ctx);
-    expect(name.length).toBeLessThanOrEqual(255);
-    expect(name).toMatch(/-[a-z0-9]{5}$/);
+  it('reads the slot (workflow file, job, step) and the run attempt', () => {
+    const ctx = readContext({
+      ...base,
+      GITHUB_WORKFLOW_REF: 'acme/fine-tune/.github/workflows/finetune.yml@refs/pull/17/merge',
+      GITHUB_WORKFLOW: 'Fine-tune',
+      GITHUB_JOB: 'launch',
+      GITHUB_ACTION: 'loops',
+      GITHUB_RUN_ATTEMPT: '3',
+    });
+    expect(ctx).toMatchObject({ workflow: '.github/workflows/finetune.yml', job: 'launch', action: 'loops', runAttempt: 3 });
+    expect(readContext({ ...base, GITHUB_WORKFLOW: 'Fine-tune' })).toMatchObject({ workflow: 'Fine-tune', runAttempt: 1 });
+    expect(readContext({ ...base, GITHUB_RUN_ATTEMPT: 'x' }).runAttempt).toBe(1);
   });
 
   it('tolerates a missing or unreadable event file', () => {

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ROOT, readActionYml } from './support/runner.js';
 import { SPEC_INPUTS, SPEC_OUTPUTS } from './support/spec.js';
+import { withTables } from '../scripts/readme-tables.js';
 
 const README = join(ROOT, 'README.md');
 const EXAMPLES = join(ROOT, 'examples', 'workflows');
@@ -116,6 +117,16 @@ describe('README outputs table', () => {
 
   it('uses the names of the specification', () => {
     expect(sorted(Object.keys(action.outputs))).toEqual(sorted(SPEC_OUTPUTS));
+  });
+});
+
+describe('README tables', () => {
+  it('are what `npm run docs` generates from action.yml and stop/action.yml', () => {
+    const text = readme();
+    for (const marker of ['action.yml:inputs', 'action.yml:outputs', 'stop/action.yml:inputs', 'stop/action.yml:outputs']) {
+      expect(text).toContain(`<!-- table:${marker} -->`);
+    }
+    expect(text, 'README tables are stale: run npm run docs').toBe(withTables(text));
   });
 });
 

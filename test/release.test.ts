@@ -331,17 +331,18 @@ describe('npm run release, dry run in a temporary clone', () => {
   });
 
   it('the check releases a sub-action with the same tag and refuses a tag that does not match', () => {
-    mkdirSync(join(clone, 'stop'));
-    writeFileSync(join(clone, 'stop', 'action.yml'), 'name: Stop\nruns:\n  using: node24\n  main: ../dist/stop/index.js\n');
+    mkdirSync(join(clone, 'extra'));
+    writeFileSync(join(clone, 'extra', 'action.yml'), 'name: Extra\nruns:\n  using: node24\n  main: ../dist/extra/index.js\n');
     let result = run('npx', ['tsx', 'scripts/release.ts', '--check', 'v1.0.0']);
     expect(result.code).toBe(1);
-    expect(result.out).toContain('stop/action.yml: runs.main ../dist/stop/index.js does not exist');
+    expect(result.out).toContain('extra/action.yml: runs.main ../dist/extra/index.js does not exist');
 
-    cpSync(join(clone, 'dist', 'post'), join(clone, 'dist', 'stop'), { recursive: true });
+    cpSync(join(clone, 'dist', 'post'), join(clone, 'dist', 'extra'), { recursive: true });
     result = run('npx', ['tsx', 'scripts/release.ts', '--check', 'v1.0.0']);
     expect(result.code, result.out).toBe(0);
-    expect(result.out).toContain('actions acme/loops-launch, acme/loops-launch/stop');
+    expect(result.out).toContain('actions acme/loops-launch, acme/loops-launch/extra, acme/loops-launch/stop');
     expect(result.out).toContain(`uses: acme/loops-launch/stop@${git('rev-parse', 'HEAD')} # v1.0.0`);
+    expect(result.out).toContain(`uses: acme/loops-launch/extra@${git('rev-parse', 'HEAD')} # v1.0.0`);
 
     result = run('npx', ['tsx', 'scripts/release.ts', '--check', 'v1.0.1']);
     expect(result.code).toBe(1);

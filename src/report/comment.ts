@@ -1,8 +1,7 @@
-// The pull-request comment: one per pull request and matrix leg, found again by a hidden
-// marker and updated in place — but only a comment this token's own identity wrote: anyone can
-// paste the marker into a comment of theirs. Octokit is loaded only here, only when wanted.
+// The pull-request comment: one per pull request and leg, found again by a hidden marker. It
+// shows this run and, below it, this pull request's runs of the same slot (live, superseded,
+// stopped), with a machine-readable copy of that table the stop action updates.
 
-import type { Log } from '../core/log.js';
 import type { Status } from './outputs.js';
 
 /** The parts of the GitHub context the comment uses (a GithubContext fits). */
@@ -16,9 +15,17 @@ export interface CommentContext {
   pullRequest?: { number: number; headSha?: string };
 }
 
+export type RunState = 'this run' | 'live' | 'superseded' | 'stopped';
+
+export interface RunRow {
+  id: string;
+  sha7: string;
+  state: RunState;
+}
+
 export interface CommentData {
   settings: { baseModel: string; loraRank: number; checkpointPath?: string };
-  /** The leg this comment belongs to (see run-name.ts): every input that shapes the run, plus workflow and job. */
+  /** The leg this comment belongs to (see run-name.ts). */
   leg: string;
   status: Status;
   runId?: string;
@@ -27,18 +34,23 @@ export interface CommentData {
   samplerStatus?: string;
   trainerStatus?: string;
   message?: string;
+  /** This pull request's runs of this slot, newest first. */
+  runs?: RunRow[];
 }
 
-export const PR_EVENTS: ReadonlySet<string> = new Set(['pull_request', 'pull_request_target']);
+export const MARKER_PREFIX = '<!-- baseten-loops-launch ';
 
 export function commentMarker(data: Pick<CommentData, 'leg'>): string {
-  return `<!-- baseten-loops-launch leg=${data.leg.replace(/[^A-Za-z0-9._-]/g, '')} -->`;
+  return `${MARKER_PREFIX}leg=${data.leg.replace(/[^A-Za-z0-9._-]/g, '')} -->`;
 }
+
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f\u2028\u2029]+/g;
 
 /** Text from a server or a user inside a table cell: one line, no HTML, no table breaks, no mentions. */
 export function cell(text: string): string {
   return text
-    .replace(/[\u0000-\u001f\u007f\u2028\u2029]+/g, ' ') // eslint-disable-line no-control-regex
+    .replace(CONTROL, ' ')
     .replace(/[&<>]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;' })[c] as string)
     .replace(/\|/g, '\\|')
     .replace(/@/g, '@\u200b');
@@ -46,9 +58,51 @@ export function cell(text: string): string {
 
 /** Inline code that its content cannot break out of. */
 export function code(text: string): string {
-  const flat = text.replace(/[\u0000-\u001f\u007f\u2028\u2029]+/g, ' ').replace(/\|/g, '¦'); // eslint-disable-line no-control-regex
+  const flat = text.replace(CONTROL, ' ').replace(/\|/g, '¦');
   const fence = '`'.repeat(Math.max(0, ...[...flat.matchAll(/`+/g)].map((m) => m[0].length)) + 1);
-  return `${fence}${fence.length > 1 ? ' ' : ''}${flat}${fence.length > 1 ? ' ' : ''}${fence}`;
+  const pad = fence.length > 1 ? ' ' : '';
+  return `${fence}${pad}${flat}${pad}${fence}`;
+}
+
+const RUNS_START = '<!-- baseten-loops-launch-runs -->';
+const RUNS_DATA = /<!-- baseten-loops-launch-runs-data (\[.*?\]) -->/;
+const STATE_TEXT: Record<RunState, string> = { 'this run': '**live** (this run)', live: 'live', superseded: 'superseded', stopped: 'stopped' };
+
+/** The runs table, with its machine-readable copy. */
+export function renderRuns(rows: RunRow[]): string {
+  const safe = rows.slice(0, 20).map((r) => ({ id: r.id.replace(/[^A-Za-z0-9_-]/g, ''), sha7: r.sha7.replace(/[^0-9a-f]/g, ''), state: r.state }));
+  return [
+    RUNS_START,
+    '#### Runs of this pull request from this step',
+    '',
+    '| run | commit | state |',
+    '|---|---|---|',
+    ...safe.map((r) => `| ${code(r.id)} | ${code(r.sha7)} | ${STATE_TEXT[r.state]} |`),
+    `<!-- baseten-loops-launch-runs-data ${JSON.stringify(safe)} -->`,
+  ].join('\n');
+}
+
+/** The runs table a comment carries, if any. */
+export function parseRuns(body: string): RunRow[] | undefined {
+  const data = RUNS_DATA.exec(body)?.[1];
+  if (!data) return undefined;
+  try {
+    const rows: unknown = JSON.parse(data);
+    if (!Array.isArray(rows)) return undefined;
+    return rows.filter(
+      (r): r is RunRow => r && typeof r.id === 'string' && typeof r.sha7 === 'string' && r.state in STATE_TEXT,
+    );
+  } catch {
+    return undefined;
+  }
+}
+
+/** The comment with its runs table replaced (or appended). */
+export function withRuns(body: string, rows: RunRow[]): string {
+  const start = body.indexOf(RUNS_START);
+  const match = RUNS_DATA.exec(body);
+  if (start < 0 || !match) return `${body.trimEnd()}\n\n${renderRuns(rows)}\n`;
+  return `${body.slice(0, start)}${renderRuns(rows)}${body.slice(match.index + match[0].length)}`;
 }
 
 export function renderComment(ctx: CommentContext, data: CommentData): string {
@@ -74,54 +128,7 @@ export function renderComment(ctx: CommentContext, data: CommentData): string {
     '|---|---|',
     ...rows.map(([k, v]) => `| ${k} | ${v} |`),
     ...(problems.length ? ['', ...problems.map((line) => cell(line))] : []),
+    ...(data.runs?.length ? ['', renderRuns(data.runs)] : []),
     '',
   ].join('\n');
-}
-
-/** A login without the "[bot]" suffix, which GraphQL and REST spell differently. */
-export function sameLogin(a: string, b: string): boolean {
-  const plain = (login: string): string => login.replace(/\[bot\]$/i, '').toLowerCase();
-  return plain(a) === plain(b);
-}
-
-/** Creates or updates the comment. Never throws: a failure is a warning with the fix. */
-export async function upsertComment(ctx: CommentContext, token: string, data: CommentData, log: Log, timeoutMs = 30_000): Promise<void> {
-  if (!PR_EVENTS.has(ctx.eventName) || !ctx.pullRequest) {
-    log.info(`comment_on_pr: not a pull request event (${ctx.eventName || 'unknown'}); no comment`);
-    return;
-  }
-  if (!token) {
-    log.warning('comment_on_pr: no github_token; pass `github_token: ${{ github.token }}` to comment on the pull request');
-    return;
-  }
-  const [owner, repo] = ctx.repository.split('/');
-  if (!owner || !repo) {
-    log.warning('comment_on_pr: GITHUB_REPOSITORY is not set; no comment');
-    return;
-  }
-  const body = renderComment(ctx, data);
-  const marker = commentMarker(data);
-  try {
-    const { getOctokit } = await import('@actions/github');
-    const octokit = getOctokit(token, { baseUrl: ctx.apiUrl, request: { signal: AbortSignal.timeout(timeoutMs) } });
-    const issue = { owner, repo, issue_number: ctx.pullRequest.number };
-    const viewer = await octokit.graphql<{ viewer: { login: string } }>('query { viewer { login } }');
-    const comments = await octokit.paginate(octokit.rest.issues.listComments, { ...issue, per_page: 100 });
-    const existing = comments.find((c) => c.body?.includes(marker) && c.user && sameLogin(c.user.login, viewer.viewer.login));
-    if (existing) {
-      await octokit.rest.issues.updateComment({ owner, repo, comment_id: existing.id, body });
-      log.info(`Updated the pull request comment (${existing.html_url ?? existing.id})`);
-    } else {
-      const created = await octokit.rest.issues.createComment({ ...issue, body });
-      log.info(`Commented on the pull request (${created.data.html_url ?? created.data.id})`);
-    }
-  } catch (error) {
-    const status = (error as { status?: number }).status;
-    const message = (error as Error).message ?? String(error);
-    const fix =
-      status === 403 || status === 404
-        ? ' Give the job `permissions: pull-requests: write`; on pull requests from forks the token is read-only, so no comment can be posted there.'
-        : '';
-    log.warning(`comment_on_pr: could not comment on pull request #${ctx.pullRequest.number}: ${message}.${fix}`);
-  }
 }

@@ -4,6 +4,7 @@ import type { Run } from '../loops/types.js';
 
 export type Status = 'launched' | 'ready' | 'failed' | 'timed_out' | 'cancelled' | 'dry_run' | 'error';
 
+/** The launch step's outputs. */
 export const OUTPUT_NAMES = [
   'run_id',
   'sampler_base_url',
@@ -19,6 +20,9 @@ export const OUTPUT_NAMES = [
   'created_at',
   'status',
   'run_json',
+  'adopted',
+  'reused_from_run_id',
+  'superseded_run_ids',
 ] as const;
 export type OutputName = (typeof OUTPUT_NAMES)[number];
 
@@ -38,13 +42,21 @@ export function runOutputs(run: Run): Partial<Record<OutputName, string>> {
   };
 }
 
-export class Outputs {
-  private readonly written = new Map<OutputName, string>();
+/** The stop action's outputs. */
+export const STOP_OUTPUT_NAMES = ['selected_run_ids', 'stopped_run_ids', 'already_stopped_run_ids', 'failed_run_ids', 'status'] as const;
+export type StopOutputName = (typeof STOP_OUTPUT_NAMES)[number];
 
-  constructor(private readonly setOutput: (name: string, value: string) => void) {}
+/** Writes outputs as soon as each is known, and again only when it changes. */
+export class Outputs<Name extends string = OutputName> {
+  private readonly written = new Map<Name, string>();
 
-  set(values: Partial<Record<OutputName, string>>): void {
-    for (const name of OUTPUT_NAMES) {
+  constructor(
+    private readonly names: readonly Name[],
+    private readonly setOutput: (name: string, value: string) => void,
+  ) {}
+
+  set(values: Partial<Record<Name, string>>): void {
+    for (const name of this.names) {
       const value = values[name];
       if (value === undefined || this.written.get(name) === value) continue;
       this.written.set(name, value);
@@ -52,7 +64,7 @@ export class Outputs {
     }
   }
 
-  get(name: OutputName): string | undefined {
+  get(name: Name): string | undefined {
     return this.written.get(name);
   }
 }

@@ -74,3 +74,22 @@ export function renderSummary(data: SummaryData): string {
 export function renderErrorSummary(message: string): string {
   return `<h3>Baseten Loops run</h3>\n${renderMessage(message, 'Status: error. ')}`;
 }
+
+/** One run the stop action looked at, and what it did. */
+export interface StopRow {
+  runId: string;
+  name: string;
+  createdAt: string;
+  why: string;
+  did: string;
+}
+
+/** The stop action's summary: its status, every run it looked at and what it did, and any error. */
+export function renderStopSummary(status: string, rows: StopRow[], message?: string): string {
+  const head = '<tr><th>run</th><th>name</th><th>created</th><th>chosen because</th><th>what happened</th></tr>';
+  const body = rows
+    .map((r) => `<tr>${[r.runId, r.name, r.createdAt, r.why, r.did].map((v) => `<td>${escapeHtml(v || NONE)}</td>`).join('')}</tr>`)
+    .join('');
+  const table = rows.length ? `<table>${head}${body}</table>\n` : message ? '' : '<p>No run matched the selectors.</p>\n';
+  return `<h3>Baseten Loops: stop</h3>\n<p>Status: ${escapeHtml(status)}</p>\n${table}${message ? renderMessage(message) : ''}`;
+}

@@ -111,19 +111,29 @@ describe.concurrent('inputs, end to end', () => {
     expect(commands(result.stdout, 'warning')).toBe('');
   });
 
-  test('names the run <repo>-<ref>-<sha7>-<suffix> on a push, differently for sibling steps', async ({ loops, step }) => {
+  test('names the run <owner>/<repo>/@<ref>/<sha7>/<slot>.<leg>/a<attempt> on a push; legs and steps differ', async ({ loops, step }) => {
     const emulator = await loops();
-    const [a, b] = await Promise.all([step({ inputs: inputs(emulator) }), step({ inputs: inputs(emulator) })]);
-    for (const result of [a, b]) {
-      expect(result.code).toBe(0);
-      expect(result.outputs.run_name).toMatch(/^finetune-main-0123456-[a-z0-9]{5}$/);
-    }
-    expect(a.outputs.run_name).not.toBe(b.outputs.run_name);
+    const name = /^acme\/finetune\/@main\/0123456\/([0-9a-f]{8})\.([0-9a-f]{8})\/a(\d+)$/;
+    const [a, b, c, d] = await Promise.all([
+      step({ inputs: inputs(emulator) }),
+      step({ inputs: inputs(emulator, { seed: 7 }) }),
+      step({ inputs: inputs(emulator, { leg_key: '{"shard":1}' }) }),
+      step({ inputs: inputs(emulator), env: { GITHUB_ACTION: 'second_launch', GITHUB_RUN_ATTEMPT: '3' } }),
+    ]);
+    const parts = [a, b, c, d].map((r) => {
+      expect(r.code, r.stdout).toBe(0);
+      return name.exec(r.outputs.run_name ?? '')?.slice(1) ?? [];
+    });
+    // Same slot (workflow, job, step); a leg each (a seed, a leg_key); another step is another slot.
+    expect(new Set(parts.slice(0, 3).map((p) => p[0])).size).toBe(1);
+    expect(new Set(parts.map((p) => p[1])).size).toBe(4);
+    expect(parts[3]?.[0]).not.toBe(parts[0]?.[0]);
+    expect(parts.map((p) => p[2])).toEqual(['1', '1', '1', '3']);
     const names = requests(emulator, 'POST', '/v1/loops/runs').map((r) => (r.body as { name: string }).name);
-    expect(names.sort()).toEqual([a.outputs.run_name, b.outputs.run_name].sort());
+    expect(names.sort()).toEqual([a, b, c, d].map((r) => r.outputs.run_name).sort());
   });
 
-  test('names the run <repo>-pr<N>-<head sha7>-<suffix> on a pull request', async ({ loops, step }) => {
+  test('names the run <owner>/<repo>/pr<N>/<head sha7>/… on a pull request', async ({ loops, step }) => {
     const emulator = await loops();
     const head = 'feedface00112233445566778899aabbccddeeff';
     const result = await step({
@@ -136,7 +146,7 @@ describe.concurrent('inputs, end to end', () => {
       event: { number: 17, pull_request: { number: 17, head: { sha: head } } },
     });
     expect(result.code).toBe(0);
-    expect(result.outputs.run_name).toMatch(/^finetune-pr17-feedfac-[a-z0-9]{5}$/);
+    expect(result.outputs.run_name).toMatch(/^acme\/finetune\/pr17\/feedfac\/[0-9a-f]{8}\.[0-9a-f]{8}\/a1$/);
     expect((only(emulator, 'POST', '/v1/loops/runs').body as { name: string }).name).toBe(result.outputs.run_name);
   });
 

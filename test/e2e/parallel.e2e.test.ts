@@ -1,6 +1,7 @@
 // A CI matrix in miniature: many steps launched at once against one rate-limited API, all in one
-// shared session with their default (distinct) run names, a few of their creates answered
-// ambiguously. Every step must succeed with its own run, and no run may be duplicated.
+// shared session with their default run names (distinct through leg_key, as a matrix of legs
+// with the same inputs passes it), a few of their creates answered ambiguously. Every step must
+// succeed with its own run, and no run may be duplicated.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Emulator, startEmulator } from '../emulator/server.js';
@@ -46,6 +47,8 @@ describe(`${STEPS} bundles in parallel, one emulator rate-limited to 10 req/s (b
             wait_timeout_seconds: 120,
             max_retries: 12,
             request_timeout_seconds: 20,
+            // What a matrix passes (`leg_key: ${{ toJSON(matrix) }}`) when its legs' inputs are the same.
+            leg_key: `{"shard":${i}}`,
           },
           timeoutMs: 150_000,
         });

@@ -3,7 +3,7 @@
 // fed with the saved state. Used by the end-to-end tests, the demo and the benchmarks.
 
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,10 +26,12 @@ export function readActionYml(root = ROOT): ActionYml {
   return parse(readFileSync(join(root, 'action.yml'), 'utf8')) as ActionYml;
 }
 
-/** The main and post entries of the action under test, as action.yml declares them. */
-export function entries(): { main: string; post: string } {
+/** The main and post entries of the action under test, and the stop action's, as their action.yml declare them. */
+export function entries(): { main: string; post: string; stop: string } {
   const { runs } = readActionYml(ACTION_ROOT);
-  return { main: join(ACTION_ROOT, runs.main), post: join(ACTION_ROOT, runs.post ?? runs.main) };
+  const stopDir = join(ACTION_ROOT, 'stop');
+  const stop = existsSync(join(stopDir, 'action.yml')) ? join(stopDir, readActionYml(stopDir).runs.main) : join(stopDir, 'missing');
+  return { main: join(ACTION_ROOT, runs.main), post: join(ACTION_ROOT, runs.post ?? runs.main), stop };
 }
 
 /** The main step's bundle. */
@@ -48,6 +50,8 @@ export interface RunnerOptions {
   onSpawn?: (child: ChildProcess) => void;
   /** Called with each stdout chunk as it arrives. */
   onStdout?: (text: string) => void;
+  /** Which action: the launch action (action.yml, the default) or the stop action (stop/action.yml). */
+  action?: 'launch' | 'stop';
 }
 
 export interface StepResult {
@@ -84,9 +88,9 @@ export function parseFileCommands(text: string): Record<string, string> {
 }
 
 /** The INPUT_* variables a runner would set: action.yml defaults, then the step's `with:`. */
-export function inputEnv(inputs: Record<string, string | number | boolean> = {}, githubToken = ''): Record<string, string> {
+export function inputEnv(inputs: Record<string, string | number | boolean> = {}, githubToken = '', action: 'launch' | 'stop' = 'launch'): Record<string, string> {
   const env: Record<string, string> = {};
-  for (const [name, spec] of Object.entries(readActionYml(ACTION_ROOT).inputs)) {
+  for (const [name, spec] of Object.entries(readActionYml(action === 'stop' ? join(ACTION_ROOT, 'stop') : ACTION_ROOT).inputs)) {
     let value = spec.default ?? '';
     if (value === '${{ github.token }}') value = githubToken;
     env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = value;
@@ -206,8 +210,9 @@ function assertNoLeaks(result: StepResult, env: Record<string, string>): void {
  */
 export async function runStep(options: RunnerOptions = {}): Promise<StepResult & { workspace: StepWorkspace }> {
   const workspace = new StepWorkspace(options.event ?? {});
-  const env = { ...workspace.baseEnv(), ...inputEnv(options.inputs), ...options.env };
-  const result = { ...(await spawnStep(env, options)), ...workspace.read() };
+  const env = { ...workspace.baseEnv(), ...inputEnv(options.inputs, '', options.action), ...options.env };
+  const entry = options.entry ?? (options.action === 'stop' ? entries().stop : undefined);
+  const result = { ...(await spawnStep(env, { ...options, entry })), ...workspace.read() };
   assertNoLeaks(result, env);
   return { ...result, workspace };
 }

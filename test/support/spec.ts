@@ -34,6 +34,11 @@ export const SPEC_INPUTS: Record<string, string> = {
   dry_run: 'false',
   max_retries: '4',
   request_timeout_seconds: '30',
+  // The run's life in a pull request.
+  supersede: 'auto',
+  warm_start: 'auto',
+  adopt_on_rerun: 'true',
+  leg_key: '',
 };
 
 export const SPEC_OUTPUTS = [
@@ -51,7 +56,27 @@ export const SPEC_OUTPUTS = [
   'created_at',
   'status',
   'run_json',
+  // The run's life in a pull request.
+  'adopted',
+  'reused_from_run_id',
+  'superseded_run_ids',
 ];
+
+/** The stop action (stop/action.yml): input name → default as its action.yml declares it. */
+export const SPEC_STOP_INPUTS: Record<string, string> = {
+  api_key: '',
+  api_base_url: 'https://api.baseten.co',
+  max_retries: '4',
+  request_timeout_seconds: '30',
+  github_token: '${{ github.token }}',
+  comment_on_pr: 'false',
+  run_ids: '',
+  pull_request: '',
+  older_than_minutes: '',
+  dry_run: 'false',
+};
+
+export const SPEC_STOP_OUTPUTS = ['selected_run_ids', 'stopped_run_ids', 'already_stopped_run_ids', 'failed_run_ids', 'status'];
 
 export const SHARED_SPEC = join(ROOT, '..', 'shared', 'SPEC.md');
 export const SHARED_OPENAPI = join(ROOT, '..', 'shared', 'loops-api', 'openapi.yaml');

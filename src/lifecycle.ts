@@ -1,0 +1,146 @@
+// A run's life in a pull request, around the create: before it, adopt an earlier attempt's live
+// run (a re-run) or start warm from the newest live run of the same leg on another commit;
+// after it, supersede older live runs of the same place and slot from another commit. A run's
+// continuation (a live run on its deployment whose name this action did not write, typically
+// the training script's) counts as part of that run. Names this action cannot parse as this
+// repository's are never touched.
+
+import { errorMessage } from './core/errors.js';
+import type { Log } from './core/log.js';
+import type { CallOptions, LoopsClient } from './loops/client.js';
+import type { Run } from './loops/types.js';
+import type { RunRow } from './report/comment.js';
+import { type RunIdentity, ownIdentity, parseRunName } from './run-name.js';
+import { stopRun } from './shared.js';
+
+export interface OurRun {
+  run: Run;
+  id: RunIdentity;
+}
+
+/** Live: not INACTIVE (a run from an API without statuses counts as live). */
+export const isLive = (run: Run): boolean => run.status !== 'INACTIVE';
+
+const newestFirst = (a: OurRun, b: OurRun): number => Date.parse(b.run.createdAt) - Date.parse(a.run.createdAt);
+
+/** The runs of this repository, with the identity their names carry. */
+export function ourRuns(runs: Run[], me: Pick<RunIdentity, 'owner' | 'repo'>): OurRun[] {
+  return runs.flatMap((run) => {
+    const id = ownIdentity(run.name, me);
+    return id ? [{ run, id }] : [];
+  });
+}
+
+/** The live run that continues `run` on its deployment, when `run` itself is INACTIVE. */
+export function continuationOf(run: Run, runs: Run[]): Run | undefined {
+  if (isLive(run) || !run.deploymentId) return undefined;
+  return runs
+    .filter((c) => isLive(c) && c.deploymentId === run.deploymentId && parseRunName(c.name) === undefined)
+    .sort((a, b) => Date.parse(b.createdAt) - Date.parse(a.createdAt))[0];
+}
+
+/** The run that holds `ours`'s GPUs now: itself when live, else its continuation, else none. */
+export function holderOf(ours: Run, runs: Run[]): Run | undefined {
+  return isLive(ours) ? ours : continuationOf(ours, runs);
+}
+
+export interface LaunchPlan {
+  /** An earlier attempt's live run of this leg and commit (a re-run): adopt it, create nothing. */
+  adopt?: Run;
+  /** The run to send as reuse_from_run_id (warm start). */
+  reuseFrom?: Run;
+  runs: Run[];
+}
+
+export interface PlanOptions {
+  adoptOnRerun: boolean;
+  warmStart: boolean;
+  log: Log;
+  call?: CallOptions;
+}
+
+/** One look at the runs before the create. */
+export async function planLaunch(client: LoopsClient, me: RunIdentity, opts: PlanOptions): Promise<LaunchPlan> {
+  const runs = await client.listRuns({}, opts.call);
+  const mine = ourRuns(runs, me).filter((o) => o.id.place === me.place && o.id.leg === me.leg);
+  const plan: LaunchPlan = { runs };
+  if (opts.adoptOnRerun && me.attempt > 1) {
+    const earlier = mine.filter((o) => o.id.sha7 === me.sha7 && o.id.attempt < me.attempt && isLive(o.run)).sort(newestFirst);
+    if (sharedLeg(earlier)) {
+      opts.log.warning(`adopt_on_rerun: several live runs share this leg (${earlier.map((o) => o.run.id).join(', ')}); set leg_key to tell them apart. Creating a new run.`);
+    } else plan.adopt = earlier[0]?.run;
+  }
+  if (!plan.adopt && opts.warmStart) {
+    const others = mine.filter((o) => o.id.sha7 !== me.sha7).sort(newestFirst);
+    const newest = others.find((o) => holderOf(o.run, runs));
+    if (newest && sharedLeg(others.filter((o) => o.id.sha7 === newest.id.sha7 && o.id.attempt === newest.id.attempt && isLive(o.run)))) {
+      opts.log.warning(`warm_start: several live runs share this leg on commit ${newest.id.sha7}; set leg_key to tell them apart. Starting cold.`);
+    } else if (newest) plan.reuseFrom = holderOf(newest.run, runs);
+  }
+  return plan;
+}
+
+/** Two live runs with one name: matrix legs that the inputs cannot tell apart. */
+function sharedLeg(runs: OurRun[]): boolean {
+  const names = runs.map((o) => o.run.name);
+  return new Set(names).size < names.length;
+}
+
+export interface Superseded {
+  /** The runs (or continuations) deactivated. */
+  stopped: string[];
+  /** This repository's runs after the sweep, for the pull-request comment. */
+  runs: Run[];
+}
+
+/**
+ * Deactivates every live run of the same place and slot from another commit created before
+ * `mine` (or the continuation of such a run). Never a run of this commit (matrix siblings), never
+ * one on `mine`'s deployment, never an INACTIVE one. Never throws: a failure is a warning.
+ */
+export async function supersede(client: LoopsClient, me: RunIdentity, mine: Run, log: Log, call: CallOptions = {}): Promise<Superseded> {
+  let runs: Run[];
+  try {
+    runs = await client.listRuns({}, call);
+  } catch (error) {
+    log.warning(`supersede: could not list runs, so older runs of this pull request were left alone: ${errorMessage(error)}`);
+    return { stopped: [], runs: [] };
+  }
+  const twins = runs.filter((r) => r.name === mine.name && r.id !== mine.id && isLive(r));
+  if (twins.length > 0) {
+    log.warning(
+      `Live runs ${twins.map((r) => r.id).join(', ')} share this run's name (leg and commit): matrix legs the inputs cannot ` +
+        'tell apart. Set leg_key (e.g. ${{ toJSON(matrix) }}) so that each leg is superseded, warm-started and adopted on its own.',
+    );
+  }
+  const older = ourRuns(runs, me).filter(
+    (o) => o.id.place === me.place && o.id.slot === me.slot && o.id.sha7 !== me.sha7 && Date.parse(o.run.createdAt) < Date.parse(mine.createdAt),
+  );
+  const stopped: string[] = [];
+  for (const o of older) {
+    const holder = holderOf(o.run, runs);
+    if (!holder || (holder.deploymentId && holder.deploymentId === mine.deploymentId)) continue;
+    const what = holder === o.run ? `run ${o.run.id}` : `run ${holder.id} (continuing run ${o.run.id})`;
+    try {
+      if ((await stopRun(client, holder.id, { ...call, check: true })) === 'stopped') stopped.push(holder.id);
+      log.info(`supersede: ${what} of commit ${o.id.sha7} is superseded by run ${mine.id}; deactivated`);
+    } catch (error) {
+      log.warning(`supersede: could not deactivate ${what}: ${errorMessage(error)}`);
+    }
+  }
+  return { stopped, runs };
+}
+
+/** This place's runs of this slot for the pull-request comment, newest first. */
+export function slotRows(runs: Run[], me: RunIdentity, mine: Run, superseded: string[]): RunRow[] {
+  const rows = ourRuns(runs.some((r) => r.id === mine.id) ? runs : [mine, ...runs], me)
+    .filter((o) => o.id.place === me.place && o.id.slot === me.slot)
+    .sort(newestFirst);
+  return rows.map(({ run, id }): RunRow => {
+    const holder = holderOf(run, runs);
+    let state: RunRow['state'] = holder ? 'live' : 'stopped';
+    if (holder && superseded.includes(holder.id)) state = 'superseded';
+    if (run.id === mine.id) state = 'this run';
+    return { id: run.id, sha7: id.sha7, state };
+  });
+}

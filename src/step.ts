@@ -1,0 +1,120 @@
+// What the launch step learned (one record, filled in as it goes), and how the step ends: the
+// failure path (a run that exists is stopped when deactivate_on_failure says so), the
+// duplicate sweep after a re-send, and the report (status output, summary, comment).
+
+import * as core from '@actions/core';
+import type { GithubContext } from './context.js';
+import { CancelledError, RunFailure, errorMessage } from './core/errors.js';
+import type { Log } from './core/log.js';
+import type { Clock } from './core/retry.js';
+import { neutralise } from './core/text.js';
+import type { Settings } from './inputs.js';
+import { type CreatedRun, type SessionChoice, sweepDuplicates } from './launch.js';
+import type { CreateRunBody, LoopsClient } from './loops/client.js';
+import type { Run } from './loops/types.js';
+import type { RunRow } from './report/comment.js';
+import type { OutputName, Outputs, Status } from './report/outputs.js';
+import { upsertComment } from './report/pull-request.js';
+import { renderErrorSummary, renderSummary } from './report/summary.js';
+import type { RunIdentity } from './run-name.js';
+import { type CreateIntent, HURRY, policyOf, redact, saveLaunchState, stopRun, writeSummary } from './shared.js';
+import type { WaitResult } from './wait.js';
+
+export interface StepRecord {
+  status: Status;
+  settings?: Settings;
+  ctx?: GithubContext;
+  identity?: RunIdentity;
+  client?: LoopsClient;
+  session?: SessionChoice;
+  body?: CreateRunBody;
+  intent?: CreateIntent;
+  created?: CreatedRun;
+  run?: Run;
+  /** This pull request's runs of this slot, for the comment. */
+  runs?: RunRow[];
+  waited?: WaitResult;
+  message?: string;
+}
+
+export interface Deps {
+  env: Record<string, string | undefined>;
+  clock: Clock;
+  signal?: AbortSignal;
+  log: Log;
+  outputs: Outputs<OutputName>;
+  secrets: string[];
+}
+
+export async function fail(step: StepRecord, error: unknown, deps: Deps): Promise<void> {
+  let text = errorMessage(error);
+  if (error instanceof RunFailure) step.status = error.status;
+  else if (error instanceof CancelledError) step.status = 'cancelled';
+  else if (step.run) step.status = 'failed';
+  // Once a run exists, a step that does not end launched or ready must not leave it running.
+  if (step.run && step.client && step.settings && step.status !== 'launched' && step.status !== 'ready') {
+    text += `. ${await stopAfterFailure(step, deps.log, step.client, step.settings, step.run)}`;
+  }
+  step.message = redact(text, deps.secrets);
+  core.setFailed(neutralise(step.message));
+}
+
+/** Deactivates the run when deactivate_on_failure is on; returns a sentence for the error. */
+async function stopAfterFailure(step: StepRecord, log: Log, client: LoopsClient, settings: Settings, run: Run): Promise<string> {
+  if (!settings.deactivateOnFailure) {
+    log.warning(`Run ${run.id} is still running (deactivate_on_failure is false).`);
+    return 'The run was left running (deactivate_on_failure: false).';
+  }
+  try {
+    const outcome = run.status === 'INACTIVE' ? 'already_stopped' : await stopRun(client, run.id, step.status === 'cancelled' ? { hurry: HURRY } : {});
+    saveLaunchState({ stopped: true });
+    if (outcome === 'already_stopped') {
+      log.info(`Run ${run.id} was already stopped (status ${step.status})`);
+      return 'The run was already stopped.';
+    }
+    log.info(`Deactivated run ${run.id} (status ${step.status}) so that no GPU is left running`);
+    return 'The run was deactivated.';
+  } catch (error) {
+    const text = `Could not deactivate run ${run.id}: ${errorMessage(error)}. Deactivate it by hand (POST /v1/loops/runs/${run.id}/deactivate).`;
+    log.error(text);
+    return text;
+  }
+}
+
+export async function finish(step: StepRecord, deps: Deps): Promise<void> {
+  deps.outputs.set({ status: step.status });
+  // For the post step: a run whose main step never got here (killed while cancelling) is stopped there.
+  saveLaunchState({ status: step.status });
+  const { client, run, body, created, settings, intent } = step;
+  if (client && run && body && intent && settings && created?.resentAt !== undefined) {
+    const timeoutMs = settings.requestTimeoutSeconds * 1000;
+    await sweepDuplicates(client, run, body, { ...deps, intent, policy: policyOf(settings), resentAt: created.resentAt, timeoutMs });
+  }
+  await report(step, deps.log);
+  client?.dispose();
+}
+
+async function report(step: StepRecord, log: Log): Promise<void> {
+  const { settings, ctx, run } = step;
+  if (!settings) {
+    if (step.message) await writeSummary(renderErrorSummary(step.message));
+    return;
+  }
+  const data = {
+    settings,
+    status: step.status,
+    runId: run?.id,
+    runName: run?.name ?? step.body?.name,
+    sessionId: step.session?.id,
+    sessionCreated: step.session?.created,
+    samplerBaseUrl: run?.sampler?.baseUrl,
+    samplerStatus: step.waited?.samplerStatus ?? run?.sampler?.status,
+    trainerStatus: step.waited?.trainerStatus,
+    message: step.message,
+  };
+  await writeSummary(renderSummary({ ...data, timeToReadyMs: step.status === 'ready' ? step.waited?.elapsedMs : undefined }));
+  if (settings.commentOnPr && !settings.dryRun && ctx && step.identity) {
+    const comment = { ...data, leg: step.identity.leg, runs: step.runs };
+    await upsertComment(ctx, settings.githubToken, comment, log, settings.requestTimeoutSeconds * 1000);
+  }
+}

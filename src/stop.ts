@@ -1,0 +1,168 @@
+// The stop action (its own bundle): select → stop → report. It stops the runs its selectors
+// choose (run_ids, pull_request, older_than_minutes), each with its continuation, and never a run
+// whose name is not this repository's unless run_ids names it. Idempotent: a run already stopped
+// (404, 409, INACTIVE) is reported as such, so two stop steps on the same runs never fail each other.
+
+import * as core from '@actions/core';
+import { type GithubContext, readContext } from './context.js';
+import { ApiError, RetriesExhaustedError, UserError, errorMessage } from './core/errors.js';
+import { type Log, actionsLog } from './core/log.js';
+import { type Clock, realClock } from './core/retry.js';
+import { neutralise } from './core/text.js';
+import { holderOf, ourRuns } from './lifecycle.js';
+import type { LoopsClient } from './loops/client.js';
+import type { Run } from './loops/types.js';
+import { Outputs, STOP_OUTPUT_NAMES, type StopOutputName } from './report/outputs.js';
+import { markRunsStopped } from './report/pull-request.js';
+import { type StopRow, renderStopSummary } from './report/summary.js';
+import { makeClient, maskSecrets, redact, stopRun, writeSummary } from './shared.js';
+import { type StopSettings, parseStopInputs } from './stop-inputs.js';
+
+export interface StopOptions {
+  env?: Record<string, string | undefined>;
+  clock?: Clock;
+  log?: Log;
+}
+
+type StopStatus = 'stopped' | 'nothing_to_stop' | 'partial' | 'dry_run' | 'error';
+
+interface Selectors {
+  runIds: string[];
+  pullRequest?: number;
+  olderThanMinutes?: number;
+}
+
+/** A run the selectors chose, and what holds its GPUs now (itself, its continuation, or nothing). */
+interface Choice {
+  id: string;
+  run?: Run;
+  why: string;
+  holder?: Run;
+}
+
+export async function runStop(options: StopOptions = {}): Promise<void> {
+  const env = options.env ?? process.env;
+  const clock = options.clock ?? realClock;
+  const log = options.log ?? actionsLog;
+  const secrets = maskSecrets(env);
+  const outputs = new Outputs<StopOutputName>(STOP_OUTPUT_NAMES, (name, value) => core.setOutput(name, value));
+  let status: StopStatus = 'error';
+  let rows: StopRow[] = [];
+  let client: LoopsClient | undefined;
+  let message: string | undefined;
+  try {
+    const settings = checkedInputs(env, log);
+    const ctx = readContext(env);
+    const selectors = selectorsOf(settings, ctx);
+    client = makeClient(settings, clock, log);
+    const choices = await select(client, selectors, ctx);
+    const selected = [...new Map(choices.flatMap((c) => (c.holder ? [[c.holder.id, c.holder] as const] : []))).values()];
+    outputs.set({ selected_run_ids: selected.map((r) => r.id).join(' ') });
+    if (settings.dryRun) {
+      status = 'dry_run';
+      rows = choices.map((c) => row(c, c.holder ? 'would stop' : 'not live: nothing to stop'));
+      log.info(`Dry run: would stop ${selected.length ? selected.map((r) => r.id).join(', ') : 'nothing'}`);
+      return;
+    }
+    const results = await stopAll(client, selected, log);
+    rows = choices.map((c) => row(c, c.holder ? (results.get(c.holder.id) ?? '') : c.run ? 'not live: nothing to stop' : 'not found: already gone'));
+    const pick = (what: string): string[] => selected.filter((r) => results.get(r.id)?.startsWith(what)).map((r) => r.id);
+    const gone = choices.filter((c) => !c.run).map((c) => c.id);
+    const [stopped, already, failed] = [pick('stopped'), [...pick('already stopped'), ...gone], pick('failed')];
+    outputs.set({ stopped_run_ids: stopped.join(' '), already_stopped_run_ids: already.join(' '), failed_run_ids: failed.join(' ') });
+    status = failed.length ? 'partial' : stopped.length ? 'stopped' : 'nothing_to_stop';
+    if (failed.length) throw new Error(`Could not stop ${failed.join(', ')}: ${failed.map((id) => results.get(id)).join('; ')}`);
+    const done = new Set(choices.filter((c) => c.holder && !failed.includes(c.holder.id)).flatMap((c) => [c.id, c.holder?.id ?? c.id]));
+    const pr = selectors.pullRequest;
+    if (settings.commentOnPr && pr !== undefined && done.size > 0) {
+      await markRunsStopped({ ...ctx, pullRequest: { number: pr } }, settings.githubToken, done, log, settings.requestTimeoutSeconds * 1000);
+    }
+  } catch (error) {
+    message = redact(errorMessage(error), secrets);
+    core.setFailed(neutralise(message));
+  } finally {
+    outputs.set({ status });
+    await writeSummary(renderStopSummary(status, rows, message));
+    client?.dispose();
+  }
+}
+
+function checkedInputs(env: Record<string, string | undefined>, log: Log): StopSettings {
+  const parsed = parseStopInputs((name) => core.getInput(name), env);
+  for (const warning of parsed.warnings) log.warning(warning);
+  if (!parsed.ok) throw new UserError(`Invalid inputs; nothing was sent:\n${parsed.errors.map((e) => `- ${e}`).join('\n')}`);
+  return parsed.settings;
+}
+
+/** The selectors, with the event's pull request when none is given; refused (before any request) when there are none. */
+function selectorsOf(settings: StopSettings, ctx: GithubContext): Selectors {
+  const pullRequest = settings.pullRequest ?? (settings.runIds.length === 0 ? ctx.pullRequest?.number : undefined);
+  if (settings.runIds.length === 0 && pullRequest === undefined && settings.olderThanMinutes === undefined) {
+    throw new UserError(
+      'No selector: set run_ids, pull_request or older_than_minutes (on a pull_request event, an empty selector means ' +
+        "the event's pull request). Nothing was sent; stopping every run was not what you meant.",
+    );
+  }
+  return { runIds: settings.runIds, pullRequest, olderThanMinutes: settings.olderThanMinutes };
+}
+
+async function select(client: LoopsClient, selectors: Selectors, ctx: GithubContext): Promise<Choice[]> {
+  const runs = await listRuns(client);
+  const [owner = '', repo = ''] = ctx.repository.split('/');
+  const choices = new Map<string, Choice>();
+  for (const id of selectors.runIds) {
+    choices.set(id, { id, run: runs.find((r) => r.id === id) ?? (await getRun(client, id)), why: 'named in run_ids' });
+  }
+  const { pullRequest: pr, olderThanMinutes } = selectors;
+  if (pr !== undefined || (olderThanMinutes !== undefined && selectors.runIds.length === 0)) {
+    for (const o of ourRuns(runs, { owner, repo })) {
+      if (pr === undefined || o.id.place === `pr${pr}`) choices.set(o.run.id, { id: o.run.id, run: o.run, why: pr ? `pull request #${pr}` : 'this repository' });
+    }
+  }
+  const cutoff = olderThanMinutes === undefined ? Infinity : client.serverNow().ms - olderThanMinutes * 60_000;
+  return [...choices.values()]
+    .filter((c) => !c.run || Date.parse(c.run.createdAt) <= cutoff)
+    .map((c) => ({ ...c, holder: c.run ? holderOf(c.run, runs) : undefined }));
+}
+
+async function listRuns(client: LoopsClient): Promise<Run[]> {
+  try {
+    return await client.listRuns();
+  } catch (error) {
+    const last = error instanceof RetriesExhaustedError ? error.last : error;
+    if (last instanceof ApiError && (last.status === 401 || last.status === 403)) {
+      throw new Error(`${last.message} The runs to stop cannot be found without listing them, so nothing was stopped.`);
+    }
+    throw error;
+  }
+}
+
+async function getRun(client: LoopsClient, id: string): Promise<Run | undefined> {
+  try {
+    return await client.getRun(id);
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 404) return undefined;
+    throw error;
+  }
+}
+
+/** Stops each run once; the result per run: "stopped", "already stopped" or "failed: …". */
+async function stopAll(client: LoopsClient, runs: Run[], log: Log): Promise<Map<string, string>> {
+  const results = new Map<string, string>();
+  for (const run of runs) {
+    try {
+      const outcome = await stopRun(client, run.id, { check: true });
+      results.set(run.id, outcome === 'stopped' ? 'stopped' : 'already stopped');
+      log.info(outcome === 'stopped' ? `Deactivated run ${run.id} (${run.name ?? ''})` : `Run ${run.id} was already stopped`);
+    } catch (error) {
+      results.set(run.id, `failed: ${errorMessage(error)}`);
+      log.error(`Could not deactivate run ${run.id}: ${errorMessage(error)}`);
+    }
+  }
+  return results;
+}
+
+function row(choice: Choice, did: string): StopRow {
+  const via = choice.holder && choice.holder.id !== choice.id ? ` (its continuation ${choice.holder.id})` : '';
+  return { runId: choice.id, name: choice.run?.name ?? '', createdAt: choice.run?.createdAt ?? '', why: choice.why, did: `${did}${via}` };
+}

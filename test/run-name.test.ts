@@ -1,0 +1,113 @@
+// Run identity (src/run-name.ts): the default name is written and parsed back by one module; a
+// name it did not write — or another repository's — is never taken for ours.
+
+import { describe, expect, it } from 'vitest';
+import { readContext } from '../src/context.js';
+import { parseInputs } from '../src/inputs.js';
+import { identityOf, legOf, ownIdentity, parseRunName, placeOf, slotOf, writeRunName } from '../src/run-name.js';
+
+const settings = (() => {
+  const parsed = parseInputs((n) => ({ api_key: 'k', base_model: 'Qwen/Qwen3-8B' })[n] ?? '', {});
+  if (!parsed.ok) throw new Error(parsed.errors.join());
+  return parsed.settings;
+})();
+
+const ctx = readContext({
+  GITHUB_REPOSITORY: 'acme/fine-tune',
+  GITHUB_SHA: 'ABCDEF01234567890',
+  GITHUB_REF: 'refs/heads/feature/new-data',
+  GITHUB_WORKFLOW_REF: 'acme/fine-tune/.github/workflows/ft.yml@refs/heads/main',
+  GITHUB_JOB: 'launch',
+  GITHUB_ACTION: 'loops',
+  GITHUB_RUN_ATTEMPT: '2',
+});
+
+describe('writeRunName / parseRunName', () => {
+  it('round-trips: owner, repo, place, commit, slot, leg, attempt', () => {
+    const id = identityOf(ctx, settings, '');
+    const name = writeRunName(id);
+    expect(name).toMatch(/^acme\/fine-tune\/@feature\/new-data\/abcdef0\/[0-9a-f]{8}\.[0-9a-f]{8}\/a2$/);
+    expect(parseRunName(name)).toEqual(id);
+  });
+
+  it('on a pull request the place is pr<N> and the commit is the head, not the merge commit', () => {
+    const pr = { ...ctx, pullRequest: { number: 17, headSha: 'feedface0000' } };
+    expect(placeOf(pr)).toBe('pr17');
+    const id = identityOf(pr, settings, '');
+    expect(id).toMatchObject({ place: 'pr17', sha7: 'feedfac' });
+    expect(parseRunName(writeRunName(id))).toEqual(id);
+  });
+
+  it('a branch named like a pull request is still a branch', () => {
+    const branch = identityOf({ ...ctx, ref: 'refs/heads/pr17' }, settings, '');
+    expect(branch.place).toBe('@pr17');
+    expect(parseRunName(writeRunName(branch))?.place).toBe('@pr17');
+  });
+
+  it('a very long ref keeps the name within 255 characters and apart from a ref that shares its start', () => {
+    const long = (tail: string) => writeRunName(identityOf({ ...ctx, ref: `refs/heads/${'x'.repeat(300)}${tail}` }, settings, ''));
+    const [a, b] = [long('a'), long('b')];
+    expect([...a].length).toBeLessThanOrEqual(255);
+    expect(a).not.toBe(b);
+    expect(parseRunName(a)?.sha7).toBe('abcdef0');
+  });
+
+  it('refuses names it did not write', () => {
+    const good = writeRunName(identityOf(ctx, settings, ''));
+    for (const name of [
+      undefined,
+      '',
+      'Qwen/Qwen3-8B', // the API's own default name: the base model
+      'acme/fine-tune-pr17-abcdef0-x1y2z', // the old default form
+      good.replace('/a2', '/a0'),
+      good.replace('/a2', '/attempt2'),
+      good.replace('/abcdef0/', '/ABCDEF0/'),
+      good.replace('/abcdef0/', '/abcdef/'),
+      good.replace(/\/[0-9a-f]{8}\./, '/zzzzzzzz.'),
+      good.replace('/@feature/new-data/', '/feature/'), // a place that is neither pr<N> nor @ref
+      good.replace('/@feature/new-data/', '/pr0/'),
+      `-acme/${good.split('/').slice(1).join('/')}`, // an owner GitHub would not allow
+    ]) {
+      expect(parseRunName(name), String(name)).toBeUndefined();
+    }
+  });
+});
+
+describe('ownIdentity: this repository only', () => {
+  const name = writeRunName(identityOf(ctx, settings, ''));
+
+  it('takes this repository, whatever the case GitHub spells it in', () => {
+    expect(ownIdentity(name, { owner: 'acme', repo: 'fine-tune' })).toBeDefined();
+    expect(ownIdentity(name, { owner: 'ACME', repo: 'Fine-Tune' })).toBeDefined();
+  });
+
+  it('never a repository of the same name under another owner, nor another repository of this owner', () => {
+    expect(ownIdentity(name, { owner: 'evil', repo: 'fine-tune' })).toBeUndefined();
+    expect(ownIdentity(name, { owner: 'acme', repo: 'fine-tune2' })).toBeUndefined();
+  });
+});
+
+describe('slot and leg', () => {
+  it('the slot is the workflow file, job and step; the leg adds every input that shapes the run, and leg_key', () => {
+    expect(slotOf(ctx)).toBe(slotOf({ ...ctx }));
+    expect(slotOf({ ...ctx, action: 'other' })).not.toBe(slotOf(ctx));
+    expect(slotOf({ ...ctx, job: 'other' })).not.toBe(slotOf(ctx));
+    expect(slotOf({ ...ctx, workflow: 'other.yml' })).not.toBe(slotOf(ctx));
+    const leg = legOf(ctx, settings);
+    for (const change of [
+      { seed: 1 },
+      { availabilityModel: 'spot' as const },
+      { loraRank: 8 },
+      { maxSeqLen: 4096 },
+      { replicas: 2 },
+      { scaleDownDelaySeconds: 60 },
+      { checkpointPath: 'bt://loops:r/weights/s' },
+      { baseModel: 'Qwen/Qwen3-4B' },
+    ]) {
+      expect(legOf(ctx, { ...settings, ...change }), JSON.stringify(change)).not.toBe(leg);
+    }
+    expect(legOf(ctx, settings, '{"shard":1}')).not.toBe(leg);
+    // What does not shape the run does not change the leg.
+    expect(legOf(ctx, { ...settings, waitFor: 'none', reuseFromRunId: 'r1' } as typeof settings)).toBe(leg);
+  });
+});

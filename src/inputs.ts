@@ -47,6 +47,7 @@ export interface Settings extends Connection {
   warmStart: Toggle;
   adoptOnRerun: boolean;
   legKey: string;
+  verifySampler: boolean;
 }
 
 /** A Toggle for this event: `auto` is on for pull_request events. */
@@ -74,6 +75,7 @@ export const DEFAULTS = {
   supersede: 'auto',
   warm_start: 'auto',
   adopt_on_rerun: 'true',
+  verify_sampler: 'true',
 } as const satisfies Record<string, string>;
 
 export type ParseResult<T> = { ok: true; settings: T; warnings: string[] } | { ok: false; errors: string[]; warnings: string[] };
@@ -143,6 +145,7 @@ export function parseInputs(read: InputReader, env: Record<string, string | unde
     warmStart: f.oneOf('warm_start', ['auto', 'true', 'false']),
     adoptOnRerun: f.bool('adopt_on_rerun'),
     legKey: f.text('leg_key'),
+    verifySampler: f.bool('verify_sampler'),
   };
   warnAboutCombinations(f, settings);
   if (f.errors.length > 0) return { ok: false, errors: f.errors, warnings: f.warnings };

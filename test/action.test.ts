@@ -34,20 +34,21 @@ describe('action.yml', () => {
     const section = (heading: string): string => spec.split(`## ${heading}`)[1]?.split('\n## ')[0] ?? '';
     const rowNames = (text: string): string[] => [...text.matchAll(/^\| `([a-z_]+)` \|/gm)].map((m) => m[1] as string);
     const codeNames = (text: string): string[] => [...text.matchAll(/`([a-z_]+)`/g)].map((m) => m[1] as string);
+    // The names a sentence lists, not those its parentheses mention.
+    const listed = (text: string): string[] => codeNames(text.replace(/\([^()]*\)/g, ''));
     const life = section("The run's life in a pull request");
     const [lifeInputs = '', stopPart = ''] = life.split('**The stop action**');
     const stopInputs = stopPart.split('Outputs:')[0] ?? '';
-    const afterOutputs = stopPart.split('Outputs:')[1] ?? '';
-    // The names, up to `status` (whose values follow it, also in backticks).
-    const stopOutputs = afterOutputs.slice(0, afterOutputs.indexOf('`status`') + '`status`'.length);
+    const stopOutputs = (stopPart.split('Outputs:')[1] ?? '').split('. ')[0] ?? '';
     const launchOutputs = (life.split('New launch outputs:')[1] ?? '').split('\n\n')[0] ?? '';
-    expect([...rowNames(section('Inputs')), ...rowNames(lifeInputs)].sort()).toEqual(Object.keys(SPEC_INPUTS).sort());
-    expect([...rowNames(section('Outputs')), ...codeNames(launchOutputs).filter((n) => n.includes('_') || n === 'adopted')].sort()).toEqual(
-      [...SPEC_OUTPUTS].sort(),
-    );
+    const evalHandoff = section('Eval handoff');
+    const evalInputs = [...evalHandoff.matchAll(/^- `([a-z_]+)` \(default/gm)].map((m) => m[1] as string);
+    const evalOutputs = listed((evalHandoff.split('New outputs:')[1] ?? '').split('\n- ')[0] ?? '');
+    expect([...rowNames(section('Inputs')), ...rowNames(lifeInputs), ...evalInputs].sort()).toEqual(Object.keys(SPEC_INPUTS).sort());
+    expect([...rowNames(section('Outputs')), ...listed(launchOutputs), ...evalOutputs].sort()).toEqual([...SPEC_OUTPUTS].sort());
     const stopNames = stopInputs.split('\n').filter((l) => l.startsWith('| `')).flatMap((l) => codeNames(l.split(' | ')[0] ?? ''));
     expect(stopNames.sort()).toEqual(Object.keys(SPEC_STOP_INPUTS).sort());
-    expect(codeNames(stopOutputs).sort()).toEqual([...SPEC_STOP_OUTPUTS].sort());
+    expect(listed(stopOutputs).sort()).toEqual([...SPEC_STOP_OUTPUTS].sort());
     expect(readFileSync(OPENAPI, 'utf8')).toBe(readFileSync(SHARED_OPENAPI, 'utf8'));
   });
 });

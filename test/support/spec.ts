@@ -39,6 +39,8 @@ export const SPEC_INPUTS: Record<string, string> = {
   warm_start: 'auto',
   adopt_on_rerun: 'true',
   leg_key: '',
+  // Eval handoff.
+  verify_sampler: 'true',
 };
 
 export const SPEC_OUTPUTS = [
@@ -60,6 +62,11 @@ export const SPEC_OUTPUTS = [
   'adopted',
   'reused_from_run_id',
   'superseded_run_ids',
+  // Eval handoff.
+  'sampler_model',
+  'openai_base_url',
+  'sampler_deployment_id',
+  'sampler_model_id',
 ];
 
 /** The stop action (stop/action.yml): input name → default as its action.yml declares it. */

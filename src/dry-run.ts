@@ -12,7 +12,14 @@ export interface PlannedRequest {
 
 export const NEW_SESSION = '<id of the session created above>';
 
-export function plannedRequests(settings: Settings, runName: string): PlannedRequest[] {
+/** Which lifecycle steps this launch takes (see main.ts). */
+export interface PlannedLifecycle {
+  supersede: boolean;
+  warmStart: boolean;
+  adopt: boolean;
+}
+
+export function plannedRequests(settings: Settings, runName: string, life?: PlannedLifecycle): PlannedRequest[] {
   const plan: PlannedRequest[] = [];
   if (settings.preflight) {
     plan.push({ method: 'GET', path: '/v1/loops/capabilities', note: 'preflight: base_model and max_seq_len' });
@@ -23,6 +30,10 @@ export function plannedRequests(settings: Settings, runName: string): PlannedReq
         note: 'preflight: checkpoint_path exists',
       });
     }
+  }
+  if (life?.adopt || life?.warmStart) {
+    const why = [life.adopt ? "adopt_on_rerun: an earlier attempt's live run of this leg and commit" : '', life.warmStart ? 'warm_start: the newest live run of this leg from another commit' : ''];
+    plan.push({ method: 'GET', path: '/v1/loops/runs', note: why.filter(Boolean).join('; ') });
   }
   if (settings.sessionId) {
     plan.push({ method: 'GET', path: `/v1/loops/sessions/${settings.sessionId}`, note: 'reuse session_id' });
@@ -38,6 +49,9 @@ export function plannedRequests(settings: Settings, runName: string): PlannedReq
     path: '/v1/loops/runs',
     body: buildRunBody(settings, settings.sessionId ?? NEW_SESSION, runName),
   });
+  if (life?.supersede) {
+    plan.push({ method: 'GET', path: '/v1/loops/runs', note: 'supersede: then POST /v1/loops/runs/<id>/deactivate for each older live run of this place and step' });
+  }
   if (settings.waitFor !== 'none') {
     const what = { sampler: 'the sampler is ACTIVE', trainer: 'the trainer is RUNNING', all: 'the sampler is ACTIVE and the trainer RUNNING' }[
       settings.waitFor
@@ -47,6 +61,13 @@ export function plannedRequests(settings: Settings, runName: string): PlannedReq
       path: '/v1/loops/runs/<run_id>',
       note: `${settings.waitFor === 'sampler' ? '' : 'with GET /v1/loops/deployments/<deployment_id>, '}every ${settings.pollIntervalSeconds}s until ${what}, at most ${settings.waitTimeoutSeconds}s`,
     });
+    if (settings.verifySampler && settings.waitFor !== 'trainer') {
+      plan.push({
+        method: 'GET',
+        path: '<sampler_base_url>/v1/models',
+        note: "verify_sampler: until it answers with a models list; the key goes only to the API's own domain or to loopback",
+      });
+    }
   }
   return plan;
 }

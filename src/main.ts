@@ -16,7 +16,8 @@ import type { Run } from './loops/types.js';
 import { preflight } from './preflight.js';
 import { OUTPUT_NAMES, Outputs, runOutputs } from './report/outputs.js';
 import { type RunIdentity, identityOf, writeRunName } from './run-name.js';
-import { type CreateIntent, type LaunchState, makeClient, maskSecrets, policyOf, saveLaunchState } from './shared.js';
+import { samplerAsker } from './sampler.js';
+import { type CreateIntent, type LaunchState, USER_AGENT, makeClient, maskSecrets, policyOf, saveLaunchState } from './shared.js';
 import { type Deps, type StepRecord, fail, finish } from './step.js';
 import { waitForReady } from './wait.js';
 
@@ -57,9 +58,9 @@ async function launch(step: StepRecord, deps: Deps): Promise<void> {
   const ctx = (step.ctx = readContext(env));
   const me = (step.identity = identityOf(ctx, settings, settings.legKey));
   const runName = settings.runName ?? writeRunName(me);
-  outputs.set({ run_name: runName, base_model: settings.baseModel, adopted: 'false', reused_from_run_id: '', superseded_run_ids: '' });
+  outputs.set({ run_name: runName, base_model: settings.baseModel, adopted: 'false', reused_from_run_id: '', superseded_run_ids: '', sampler_model: '' });
   if (settings.dryRun) {
-    log.info(renderPlan(settings, plannedRequests(settings, runName)));
+    log.info(renderPlan(settings, plannedRequests(settings, runName, lifecycleOf(settings, ctx))));
     step.status = 'dry_run';
     return;
   }
@@ -161,7 +162,8 @@ async function waitUntilReady(step: StepRecord, deps: Deps, client: LoopsClient,
     trainer: 'the trainer to be RUNNING',
     all: 'the sampler to be ACTIVE and the trainer RUNNING',
   }[settings.waitFor];
-  log.info(`Waiting up to ${settings.waitTimeoutSeconds}s for ${what}`);
+  const answers = settings.verifySampler && settings.waitFor !== 'trainer' ? ', and the sampler to answer GET /v1/models' : '';
+  log.info(`Waiting up to ${settings.waitTimeoutSeconds}s for ${what}${answers}`);
   const waited = (step.waited = await waitForReady({
     client,
     waitFor: settings.waitFor,
@@ -173,8 +175,12 @@ async function waitUntilReady(step: StepRecord, deps: Deps, client: LoopsClient,
     log,
     onObservation: (obs) =>
       outputs.set({ ...runOutputs(obs.run), ...(obs.trainerStatus !== undefined ? { trainer_status: obs.trainerStatus } : {}) }),
+    askSampler: settings.verifySampler
+      ? samplerAsker({ ...settings, timeoutMs: settings.requestTimeoutSeconds * 1000, userAgent: USER_AGENT, log })
+      : undefined,
   }));
   step.run = waited.run;
+  if (waited.model) outputs.set({ sampler_model: waited.model });
   if (waited.outcome === 'ready') {
     step.status = 'ready';
     log.info(`Run ${run.id} is ready after ${Math.round(waited.elapsedMs / 1000)}s; sampler ${waited.run.sampler?.baseUrl ?? ''}`);

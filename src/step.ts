@@ -13,7 +13,7 @@ import { type CreatedRun, type SessionChoice, sweepDuplicates } from './launch.j
 import type { CreateRunBody, LoopsClient } from './loops/client.js';
 import type { Run } from './loops/types.js';
 import type { RunRow } from './report/comment.js';
-import type { OutputName, Outputs, Status } from './report/outputs.js';
+import { type OutputName, type Outputs, type Status, openaiBaseUrl } from './report/outputs.js';
 import { upsertComment } from './report/pull-request.js';
 import { renderErrorSummary, renderSummary } from './report/summary.js';
 import type { RunIdentity } from './run-name.js';
@@ -108,6 +108,8 @@ async function report(step: StepRecord, log: Log): Promise<void> {
     sessionId: step.session?.id,
     sessionCreated: step.session?.created,
     samplerBaseUrl: run?.sampler?.baseUrl,
+    openaiBaseUrl: openaiBaseUrl(run?.sampler?.baseUrl),
+    samplerModel: step.waited?.model,
     samplerStatus: step.waited?.samplerStatus ?? run?.sampler?.status,
     trainerStatus: step.waited?.trainerStatus,
     message: step.message,

@@ -1,6 +1,7 @@
 // Waiting for readiness: poll the run (and its deployment for the trainer), log status
 // changes only, stop on terminal statuses, the timeout or cancellation.
 
+import { anySignal, raceAbort } from './core/abort.js';
 import { ApiError, CancelledError, errorMessage } from './core/errors.js';
 import type { Log } from './core/log.js';
 import type { Clock } from './core/retry.js';
@@ -8,6 +9,7 @@ import { formatSeconds } from './core/text.js';
 import type { WaitFor } from './inputs.js';
 import type { CallOptions, LoopsClient } from './loops/client.js';
 import type { Run } from './loops/types.js';
+import type { Probe } from './sampler.js';
 
 export const SAMPLER_READY = 'ACTIVE';
 export const TRAINER_READY = 'RUNNING';
@@ -59,6 +61,8 @@ export interface WaitResult extends Observation {
   polls: number;
   /** Why the wait did not end ready, in a sentence. */
   reason?: string;
+  /** The model the sampler serves (its /v1/models entry without a parent), when it was asked. */
+  model?: string;
 }
 
 export interface WaitOptions {
@@ -72,6 +76,12 @@ export interface WaitOptions {
   log: Log;
   /** Called with every observation, so that outputs follow the latest state. */
   onObservation?: (obs: Observation) => void;
+  /**
+   * Asks the sampler itself (sampler.ts), within `timeoutMs`: once the statuses say ready, the
+   * wait ends ready only when it answers; a sampler seen SCALED_TO_ZERO is asked once, to wake it.
+   * Undefined: the statuses alone decide.
+   */
+  askSampler?: (run: Run, timeoutMs: number) => Promise<Probe>;
 }
 
 export async function waitForReady(opts: WaitOptions): Promise<WaitResult> {
@@ -84,14 +94,14 @@ export async function waitForReady(opts: WaitOptions): Promise<WaitResult> {
   let obs: Observation = { run: opts.initial, samplerStatus: opts.initial.sampler?.status };
   let polls = 0;
 
-  const result = (outcome: WaitOutcome, reason?: string): WaitResult => ({ ...obs, outcome, reason, polls, elapsedMs: clock.now() - start });
+  const result = (outcome: WaitOutcome, reason?: string): WaitResult => ({ ...obs, outcome, reason, polls, elapsedMs: clock.now() - start, model: poller.model });
   const timedOut = (): string =>
     `run ${obs.run.id} was not ready after ${formatSeconds(opts.timeoutMs)} (wait_timeout_seconds); ` +
-    `last statuses: ${describe(obs, waitFor)}`;
+    `last statuses: ${describe(obs, waitFor)}${poller.unanswered ? `; the sampler did not answer GET /v1/models (${poller.unanswered})` : ''}`;
 
   poller.report(undefined, obs);
   for (let k = 1; ; k++) {
-    const verdict = assess(waitFor, obs);
+    const verdict = await poller.ask(assess(waitFor, obs), obs, Math.max(0, deadline - clock.now()) + GRACE_MS);
     if (verdict.state === 'ready') return result('ready');
     if (verdict.state === 'failed') return result('failed', verdict.reason);
     if (clock.now() >= deadline) return result('timed_out', timedOut());
@@ -117,10 +127,15 @@ export async function waitForReady(opts: WaitOptions): Promise<WaitResult> {
   }
 }
 
-/** One poll of the run (and its trainer), and the log lines its changes deserve. */
+/** One poll of the run (and its trainer), the sampler asked when its statuses allow, and the log lines changes deserve. */
 class Poller {
   private deploymentId: string | undefined;
   private readonly said = new Set<string>();
+  private woken = false;
+  /** The model the sampler answered with. */
+  model: string | undefined;
+  /** Why the sampler has not answered yet (the latest reason), for the timeout message. */
+  unanswered: string | undefined;
 
   constructor(
     private readonly opts: WaitOptions,
@@ -144,6 +159,30 @@ class Poller {
       } else trainerStatus = (await client.getDeployment(this.deploymentId, call)).status;
     }
     return { run, samplerStatus: run.sampler?.status, trainerStatus };
+  }
+
+  /** The verdict once the sampler itself has had its say: asked when the statuses are ready, or once to wake it. */
+  async ask(verdict: Assessment, obs: Observation, timeoutMs: number): Promise<Assessment> {
+    const { askSampler, waitFor, log } = this.opts;
+    if (!askSampler || waitFor === 'trainer' || verdict.state === 'failed') return verdict;
+    if (verdict.state === 'waiting') {
+      if (obs.samplerStatus !== 'SCALED_TO_ZERO' || !obs.run.sampler?.baseUrl || this.woken) return verdict;
+      this.woken = true;
+      log.info(`Run ${obs.run.id}: the sampler scaled to zero; waking it with a request to its /v1/models`);
+      const wake = await askSampler(obs.run, timeoutMs);
+      return wake.state === 'failed' ? wake : verdict;
+    }
+    const probe = await askSampler(obs.run, timeoutMs);
+    if (probe.state === 'skipped') return verdict;
+    if (probe.state === 'ready') {
+      this.model = probe.model;
+      log.info(`Run ${obs.run.id}: the sampler answers GET /v1/models; it serves ${probe.model}`);
+      return verdict;
+    }
+    if (probe.state === 'failed') return probe;
+    if (this.unanswered !== probe.reason) log.info(`Run ${obs.run.id}: the sampler is ACTIVE but does not answer GET /v1/models yet (${probe.reason}); waiting`);
+    this.unanswered = probe.reason;
+    return { state: 'waiting' };
   }
 
   /** A 404 soon after the create: the API has not caught up with its own answer yet. */
@@ -189,28 +228,3 @@ function describe(obs: Observation, waitFor: WaitFor): string {
 
 /** Time a poll under way at the deadline is given to finish, so a last answer can still count. */
 const GRACE_MS = 1000;
-
-/** Aborts when `signal` does or after `ms`, whichever is first. */
-function anySignal(signal: AbortSignal | undefined, ms: number): AbortSignal {
-  const timeout = AbortSignal.timeout(ms);
-  return signal ? AbortSignal.any([signal, timeout]) : timeout;
-}
-
-function raceAbort<T>(promise: Promise<T>, signal?: AbortSignal): Promise<T | 'aborted'> {
-  if (!signal) return promise;
-  if (signal.aborted) return Promise.resolve('aborted');
-  return new Promise((resolve, reject) => {
-    const onAbort = (): void => resolve('aborted');
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
-}

@@ -103,6 +103,7 @@ describe('dry-run plan', () => {
       'POST /v1/loops/sessions',
       'POST /v1/loops/runs',
       'GET /v1/loops/runs/<run_id>',
+      'GET <sampler_base_url>/v1/models',
     ]);
     const text = renderPlan(s, plan);
     expect(text).toContain('Bearer ***');

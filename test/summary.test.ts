@@ -13,6 +13,8 @@ describe('job summary', () => {
       sessionId: 's1',
       sessionCreated: false,
       samplerBaseUrl: 'https://sampler.example',
+      openaiBaseUrl: 'https://sampler.example/v1',
+      samplerModel: 'Qwen/Qwen3-8B',
       samplerStatus: 'ACTIVE',
       timeToReadyMs: 12_340,
     });
@@ -25,6 +27,8 @@ describe('job summary', () => {
       Seed: '7',
       Checkpoint: 'bt://loops:r0/weights/step-1',
       'Sampler URL': 'https://sampler.example',
+      'OpenAI base URL': 'https://sampler.example/v1',
+      'Sampler model': 'Qwen/Qwen3-8B',
       Status: 'ready (sampler ACTIVE)',
       'Time to ready': '12.3s',
     });

@@ -31,6 +31,8 @@ export interface CommentData {
   runId?: string;
   runName?: string;
   samplerBaseUrl?: string;
+  openaiBaseUrl?: string;
+  samplerModel?: string;
   samplerStatus?: string;
   trainerStatus?: string;
   message?: string;
@@ -113,6 +115,8 @@ export function renderComment(ctx: CommentContext, data: CommentData): string {
   const rows: Array<[string, string]> = [
     ['Run', data.runId ? `${code(data.runId)}${data.runName ? ` (${cell(data.runName)})` : ''}` : '—'],
     ['Sampler URL', data.samplerBaseUrl ? code(data.samplerBaseUrl) : '—'],
+    ['OpenAI base URL', data.openaiBaseUrl ? code(data.openaiBaseUrl) : '—'],
+    ['Sampler model', data.samplerModel ? code(data.samplerModel) : '—'],
     ['Status', `**${data.status}**${statuses ? ` (${cell(statuses)})` : ''}`],
     ['Base model', code(data.settings.baseModel)],
     ['LoRA rank', String(data.settings.loraRank)],

@@ -23,8 +23,17 @@ export const OUTPUT_NAMES = [
   'adopted',
   'reused_from_run_id',
   'superseded_run_ids',
+  'sampler_model',
+  'openai_base_url',
+  'sampler_deployment_id',
+  'sampler_model_id',
 ] as const;
 export type OutputName = (typeof OUTPUT_NAMES)[number];
+
+/** The sampler's OpenAI-compatible base URL: `{sampler_base_url}/v1`, one slash; empty until the sampler URL is known. */
+export function openaiBaseUrl(samplerBaseUrl: string | undefined): string {
+  return samplerBaseUrl ? `${samplerBaseUrl.replace(/\/+$/, '')}/v1` : '';
+}
 
 /** The outputs that describe a run object. */
 export function runOutputs(run: Run): Partial<Record<OutputName, string>> {
@@ -34,6 +43,9 @@ export function runOutputs(run: Run): Partial<Record<OutputName, string>> {
     run_base_url: run.baseUrl,
     sampler_id: run.sampler?.id ?? '',
     sampler_base_url: run.sampler?.baseUrl ?? '',
+    openai_base_url: openaiBaseUrl(run.sampler?.baseUrl),
+    sampler_deployment_id: run.sampler?.deploymentId ?? '',
+    sampler_model_id: run.sampler?.modelId ?? '',
     sampler_status: run.sampler?.status ?? '',
     deployment_id: run.deploymentId ?? '',
     base_model: run.baseModel,

@@ -20,6 +20,9 @@ export interface SummaryData {
   sessionId?: string;
   sessionCreated?: boolean;
   samplerBaseUrl?: string;
+  /** What an eval job calls: `{sampler_base_url}/v1` and the model id to put in requests. */
+  openaiBaseUrl?: string;
+  samplerModel?: string;
   samplerStatus?: string;
   trainerStatus?: string;
   timeToReadyMs?: number;
@@ -40,6 +43,8 @@ export function summaryRows(data: SummaryData): Array<[string, string]> {
     ['Seed', s.seed !== undefined ? String(s.seed) : NONE],
     ['Checkpoint', s.checkpointPath ?? NONE],
     ['Sampler URL', data.samplerBaseUrl || NONE],
+    ['OpenAI base URL', data.openaiBaseUrl || NONE],
+    ['Sampler model', data.samplerModel || NONE],
     ['Status', statusText(data)],
     ['Time to ready', data.timeToReadyMs !== undefined ? formatSeconds(Math.round(data.timeToReadyMs / 100) * 100) : NONE],
   ];

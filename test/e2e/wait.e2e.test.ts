@@ -266,7 +266,8 @@ describe.concurrent('waiting, end to end', () => {
       const id = runId(result);
       expect(result.outputs).toMatchObject({ status: 'ready', sampler_status: 'ACTIVE' });
       expect(result.stdout).toContain(`Run ${id}: sampler ${status} (`);
-      expect(result.stdout).toContain(`Run ${id}: sampler ${status} → ACTIVE`);
+      // A sampler that scaled to zero is woken (one request to its /v1/models) and comes back through WAKING_UP.
+      expect(result.stdout).toMatch(new RegExp(`Run ${id}: sampler (${status}|WAKING_UP) → ACTIVE`));
       // Several polls saw the status and kept going.
       expect(requests(emulator, 'GET', `/v1/loops/runs/${id}`).length).toBeGreaterThanOrEqual(2);
       expect(deactivations(emulator, id)).toHaveLength(0);
@@ -473,6 +474,8 @@ describe.concurrent('waiting, end to end', () => {
       'Seed',
       'Checkpoint',
       'Sampler URL',
+      'OpenAI base URL',
+      'Sampler model',
       'Status',
       'Time to ready',
     ]);
@@ -485,6 +488,8 @@ describe.concurrent('waiting, end to end', () => {
       Seed: '99',
       Checkpoint: checkpoint,
       'Sampler URL': result.outputs.sampler_base_url,
+      'OpenAI base URL': `${result.outputs.sampler_base_url}/v1`,
+      'Sampler model': MODEL,
       Status: 'ready (sampler ACTIVE)',
     });
     expect(rows['Time to ready']).toMatch(/^\d+(\.\d)?s$/);

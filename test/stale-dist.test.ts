@@ -52,6 +52,8 @@ describe('buildState', () => {
       'package-lock.json': 50,
       'tsconfig.json': 60,
       'scripts/build.ts': 70,
+      'scripts/bundle.ts': 71,
+      'package.json': 40,
       'scripts/other.ts': 999,
       'dist/main/index.js': 200,
       'dist/main/752.index.js': 10,
@@ -73,6 +75,8 @@ describe('buildState', () => {
         'package-lock.json': 50_000,
         'tsconfig.json': 60_000,
         'scripts/build.ts': 70_000,
+        'scripts/bundle.ts': 71_000,
+        'package.json': 40_000,
       },
     });
     expect(staleDist(state)).toEqual({ rebuild: true, reason: 'src/loops/http.ts is newer than dist/main/index.js' });

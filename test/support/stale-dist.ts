@@ -5,8 +5,12 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 
-/** Everything the build reads besides src/: a change to any of them can change dist/. */
-export const BUILD_INPUTS = ['package-lock.json', 'tsconfig.json', 'scripts/build.ts'];
+/**
+ * Everything the build reads besides src/: a change to any of them can change dist/. package.json
+ * too, since src/shared.ts bundles its version; scripts/bundle.ts and scripts/undici-guard.ts are
+ * the parts of scripts/build.ts that live in their own files.
+ */
+export const BUILD_INPUTS = ['package.json', 'package-lock.json', 'tsconfig.json', 'scripts/build.ts', 'scripts/bundle.ts', 'scripts/undici-guard.ts'];
 
 export interface BuildState {
   /** The entries (src/entry/<name>.ts): each needs dist/<name>/index.js. */

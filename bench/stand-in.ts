@@ -63,12 +63,22 @@ export async function standIn(nodes: NodeBinary[], pairs: number): Promise<Secti
       emulator.reset();
       const step = await runStep({ node, entry: v.entry, inputs: launchInputs(emulator.url) });
       step.workspace.remove();
-      if (step.code !== 0 || step.outputs.status !== 'launched') throw new Error(`${v.label} failed (exit ${step.code}): ${step.stdout}${step.stderr}`);
+      if (step.code !== 0 || step.outputs.status !== 'launched')
+        throw new Error(`${v.label} failed (exit ${step.code}): ${step.stdout}${step.stderr}`);
       return step.durationMs;
     };
 
     const table = [
-      ['Node', 'pairs', 'with (A) median', 'without (B) median', 'median of A/B', 'peak RSS A, median of 5', 'peak RSS B, median of 5', 'RSS A/B'],
+      [
+        'Node',
+        'pairs',
+        'with (A) median',
+        'without (B) median',
+        'median of A/B',
+        'peak RSS A, median of 5',
+        'peak RSS B, median of 5',
+        'RSS A/B',
+      ],
     ];
     for (const node of nodes) {
       const ta: number[] = [];

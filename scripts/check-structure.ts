@@ -56,7 +56,13 @@ function parse(file: string): ts.SourceFile {
   let source = parsed.get(file);
   if (!source) {
     const ext = extname(file);
-    const kind = ext.endsWith('x') ? (ext === '.tsx' ? ts.ScriptKind.TSX : ts.ScriptKind.JSX) : /js$/.test(ext) ? ts.ScriptKind.JS : ts.ScriptKind.TS;
+    const kind = ext.endsWith('x')
+      ? ext === '.tsx'
+        ? ts.ScriptKind.TSX
+        : ts.ScriptKind.JSX
+      : /js$/.test(ext)
+        ? ts.ScriptKind.JS
+        : ts.ScriptKind.TS;
     source = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.Latest, true, kind);
     parsed.set(file, source);
   }
@@ -72,7 +78,11 @@ function fileLengths(root: string, files: string[], limit: number, where: string
   for (const file of files) {
     const lines = lineCount(readFileSync(file, 'utf8'));
     if (lines > limit) {
-      problems.push({ file: posix(relative(root, file)), line: limit + 1, message: `${lines} lines; a file under ${where} may have at most ${limit}` });
+      problems.push({
+        file: posix(relative(root, file)),
+        line: limit + 1,
+        message: `${lines} lines; a file under ${where} may have at most ${limit}`,
+      });
     }
   }
   return problems;
@@ -185,7 +195,12 @@ export function resolveRelative(from: string, specifier: string): string {
   const target = resolve(dirname(from), specifier);
   const stem = target.replace(/\.([cm]?)jsx?$/, '');
   const swapped = target === stem ? [] : [`${stem}.ts`, `${stem}.tsx`, `${stem}.mts`, `${stem}.cts`];
-  const candidates = [...swapped, target, ...['.ts', '.tsx', '.d.ts', '.js'].map((e) => target + e), ...['index.ts', 'index.js'].map((i) => join(target, i))];
+  const candidates = [
+    ...swapped,
+    target,
+    ...['.ts', '.tsx', '.d.ts', '.js'].map((e) => target + e),
+    ...['index.ts', 'index.js'].map((i) => join(target, i)),
+  ];
   return candidates.find((c) => existsSync(c) && statSync(c).isFile()) ?? target;
 }
 

@@ -72,11 +72,20 @@ export function undiciUses(file: string, text = readFileSync(file, 'utf8')): Und
       if (ts.isStringLiteral(arg) || ts.isNoSubstitutionTemplateLiteral(arg)) return add(arg.text, arg, `${how} member`);
       return add('*', parent, `${how} indexed by a computed key`);
     }
-    if (ts.isCallExpression(parent) && ts.isIdentifier(parent.expression) && /^__importStar$|^_interopRequireWildcard$/.test(parent.expression.text)) {
+    if (
+      ts.isCallExpression(parent) &&
+      ts.isIdentifier(parent.expression) &&
+      /^__importStar$|^_interopRequireWildcard$/.test(parent.expression.text)
+    ) {
       return follow(parent, how);
     }
     if (ts.isVariableDeclaration(parent) && parent.initializer === expr) return bind(parent.name, how);
-    if (ts.isBinaryExpression(parent) && parent.right === expr && parent.operatorToken.kind === ts.SyntaxKind.EqualsToken && ts.isIdentifier(parent.left)) {
+    if (
+      ts.isBinaryExpression(parent) &&
+      parent.right === expr &&
+      parent.operatorToken.kind === ts.SyntaxKind.EqualsToken &&
+      ts.isIdentifier(parent.left)
+    ) {
       return bind(parent.left, how);
     }
     if (ts.isExpressionStatement(parent)) return; // require('undici'); for its side effects only

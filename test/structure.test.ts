@@ -39,7 +39,8 @@ describe('check-structure on a clean tree', () => {
         "import { util } from './lib/util.js';\nimport type { T } from './lib/types.js';\n" +
         block('export function atLimit(): void {', 80) +
         filler(250 - 2 - 80),
-      'src/lib/util.ts': "import { readFileSync } from 'node:fs';\nimport pkg from '../../package.json' with { type: 'json' };\nexport const util = 1;\n",
+      'src/lib/util.ts':
+        "import { readFileSync } from 'node:fs';\nimport pkg from '../../package.json' with { type: 'json' };\nexport const util = 1;\n",
       'src/lib/types.ts': 'export type T = number;\n',
       'src/lib/deep/leaf.ts': "export { util } from '../util.js';\n",
       'test/emulator/server.ts': filler(300),

@@ -10,7 +10,14 @@ import { join, relative, sep } from 'node:path';
  * too, since src/shared.ts bundles its version; scripts/bundle.ts and scripts/undici-guard.ts are
  * the parts of scripts/build.ts that live in their own files.
  */
-export const BUILD_INPUTS = ['package.json', 'package-lock.json', 'tsconfig.json', 'scripts/build.ts', 'scripts/bundle.ts', 'scripts/undici-guard.ts'];
+export const BUILD_INPUTS = [
+  'package.json',
+  'package-lock.json',
+  'tsconfig.json',
+  'scripts/build.ts',
+  'scripts/bundle.ts',
+  'scripts/undici-guard.ts',
+];
 
 export interface BuildState {
   /** The entries (src/entry/<name>.ts): each needs dist/<name>/index.js. */
@@ -43,14 +50,21 @@ const posix = (path: string): string => path.split(sep).join('/');
 
 function filesUnder(dir: string): string[] {
   if (!existsSync(dir)) return [];
-  return readdirSync(dir, { withFileTypes: true }).flatMap((d) => (d.isDirectory() ? filesUnder(join(d.parentPath, d.name)) : [join(d.parentPath, d.name)]));
+  return readdirSync(dir, { withFileTypes: true }).flatMap((d) =>
+    d.isDirectory() ? filesUnder(join(d.parentPath, d.name)) : [join(d.parentPath, d.name)],
+  );
 }
 
 /** Reads the file times of the checkout at `root`. */
 export function buildState(root: string): BuildState {
   const mtime = (path: string): number => statSync(path).mtimeMs;
   const entryDir = join(root, 'src', 'entry');
-  const entries = existsSync(entryDir) ? readdirSync(entryDir).filter((f) => f.endsWith('.ts')).map((f) => f.slice(0, -3)).sort() : [];
+  const entries = existsSync(entryDir)
+    ? readdirSync(entryDir)
+        .filter((f) => f.endsWith('.ts'))
+        .map((f) => f.slice(0, -3))
+        .sort()
+    : [];
   const bundles: Record<string, number> = {};
   const dist = join(root, 'dist');
   if (existsSync(dist)) {

@@ -16,7 +16,7 @@ const LIMIT = 60 * 1024 * 1024;
 const REPEAT = 5;
 
 /** Peak RSS in bytes of one launch of `entry` on `node`. */
-async function peakRss(node: string, entry: string, url: string): Promise<number> {
+export async function peakRss(node: string, entry: string, url: string): Promise<number> {
   const ws = new StepWorkspace();
   const rssFile = join(ws.dir, 'maxrss');
   const env = { ...ws.baseEnv(), ...inputEnv(launchInputs(url)), BENCH_MAXRSS_FILE: rssFile };

@@ -1,9 +1,11 @@
-// The benchmark suite: `npx tsx bench/run.ts [footprint|time|readiness|scale ...]`.
+// The benchmark suite: `npx tsx bench/run.ts [time|readiness|scale|footprint|standin ...] [--write]`.
 // Runs the sections one after another (never concurrently, so they do not disturb each
-// other), prints each table, and — when all sections ran — writes BENCHMARKS.md.
+// other), prints each table, and — when all sections ran — writes BENCHMARKS.md. With
+// --write, sections run on their own replace their counterparts in BENCHMARKS.md (the rest
+// of it is left as it is) and say when and where they ran.
 // BENCH_PAIRS (default 15) sets the measured A/B pairs; BENCH_NODE24 a Node 24 binary.
 
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from '../test/support/runner.js';
@@ -11,6 +13,7 @@ import { type Section, markdownTable, nodeBinaries, verdict } from './common.js'
 import { footprint } from './footprint.js';
 import { readiness } from './readiness.js';
 import { scale } from './scale.js';
+import { standIn } from './stand-in.js';
 import { timeToOutputs } from './time-to-outputs.js';
 
 const COMMAND = 'npm run bench   # = npx tsx bench/run.ts';
@@ -22,9 +25,11 @@ const SECTIONS: Record<string, () => Promise<Section>> = {
   readiness: () => readiness(3),
   scale: () => scale(50, 10),
   footprint: () => footprint(nodes),
+  standin: () => standIn(nodes, pairs),
 };
 
-const wanted = process.argv.slice(2);
+const write = process.argv.includes('--write');
+const wanted = process.argv.slice(2).filter((a) => a !== '--write');
 for (const name of wanted) if (!(name in SECTIONS)) throw new Error(`unknown section ${name}; one of ${Object.keys(SECTIONS).join(', ')}`);
 const names = wanted.length > 0 ? wanted : Object.keys(SECTIONS);
 
@@ -79,8 +84,29 @@ if (wanted.length === 0) {
   ].join('\n');
   writeFileSync(join(ROOT, 'BENCHMARKS.md'), doc);
   console.log('\nWrote BENCHMARKS.md');
+} else if (write) {
+  let doc = readFileSync(join(ROOT, 'BENCHMARKS.md'), 'utf8');
+  for (const section of sections) {
+    const name = names[sections.indexOf(section)] as string;
+    const ran = `Run on its own with \`npx tsx bench/run.ts ${name} --write\`, finished ${new Date().toISOString()}; ${nodes.map((n) => `${n.label} ${n.version}`).join(', ')}; ${machine}.`;
+    const text = render({ ...section, notes: [...(section.notes ?? []), ran] });
+    doc = spliceSection(doc, section.title, `${text}\n`);
+  }
+  writeFileSync(join(ROOT, 'BENCHMARKS.md'), doc);
+  console.log(`\nWrote ${sections.map((s) => `"${s.title}"`).join(', ')} into BENCHMARKS.md`);
 } else {
-  console.log('\n(BENCHMARKS.md is written only when every section runs.)');
+  console.log('\n(BENCHMARKS.md is written only when every section runs, or with --write.)');
+}
+
+/** `doc` with the section titled `title` replaced by `text`, or `text` inserted before "## Targets". */
+function spliceSection(doc: string, title: string, text: string): string {
+  const start = doc.indexOf(`## ${title}\n`);
+  if (start >= 0) {
+    const next = doc.indexOf('\n## ', start + 1);
+    return doc.slice(0, start) + text + (next >= 0 ? doc.slice(next + 1) : '');
+  }
+  const targets = doc.indexOf('## Targets\n');
+  return targets >= 0 ? doc.slice(0, targets) + text + doc.slice(targets) : `${doc}\n${text}`;
 }
 
 function render(section: Section): string {

@@ -4,7 +4,7 @@
 // actionlint cannot check `uses: ./` or this action's remote ref against action.yml, so
 // that part is done here.
 
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -124,6 +124,23 @@ function grantsPullRequestWrite(permissions: unknown): boolean {
   return permissions === 'write-all' || (typeof permissions === 'object' && permissions !== null && (permissions as Obj)['pull-requests'] === 'write');
 }
 
+/**
+ * Whether a workflow runs .ci/run as a command of its own (not echoed, not commented out, not
+ * behind an `if:`), after the checkout and the Node setup of its job.
+ */
+function ciRunsScript(workflow: Workflow): boolean {
+  return Object.values(workflow.jobs ?? {}).some((job) => {
+    const steps = (job.steps ?? []) as Array<Step & { run?: string; if?: unknown }>;
+    const at = steps.findIndex(
+      (s) => s.if === undefined && (s.run ?? '').split('\n').some((line) => /^(?:bash\s+)?(?:\.\/)?\.ci\/run(?:\s|$)/.test(line.trim())),
+    );
+    const before = steps.slice(0, Math.max(at, 0));
+    return (
+      at >= 0 && before.some((s) => s.uses?.startsWith('actions/checkout@')) && before.some((s) => s.uses?.startsWith('actions/setup-node@'))
+    );
+  });
+}
+
 const files = workflowFiles();
 
 describe('workflow files', () => {
@@ -189,17 +206,34 @@ describe('workflow files', () => {
     expect(single.map(({ step }) => String(step.with?.deactivate_at_job_end))).toEqual(['true']);
   });
 
-  it('ci.yml installs, type checks, lints, checks dist/ against a fresh build and tests, on Node 24', () => {
+  it('ci.yml runs .ci/run on Node 20, after checkout; .ci/run installs, type checks, lints, checks dist/, tests, smoke-runs on Node 24', () => {
     const ci = parse(readFileSync(join(ROOT, '.github/workflows/ci.yml'), 'utf8')) as Workflow & { on: Obj };
     expect(Object.keys(ci.on)).toEqual(expect.arrayContaining(['push', 'pull_request']));
+    expect(ciRunsScript(ci)).toBe(true);
     const steps = Object.values(ci.jobs ?? {}).flatMap((j) => j.steps ?? []) as Array<Step & { run?: string }>;
-    const runs = steps.map((s) => s.run ?? '').join('\n');
-    const order = ['npm ci', 'npm run typecheck', 'npm run lint', 'npm run build', 'git diff --exit-code', 'npm test'].map((c) =>
-      runs.indexOf(c),
+    expect(steps.find((s) => s.uses?.startsWith('actions/setup-node@'))?.with?.['node-version']).toBe(20);
+
+    const script = join(ROOT, '.ci/run');
+    expect(statSync(script).mode & 0o111, '.ci/run is executable').not.toBe(0);
+    const source = readFileSync(script, 'utf8');
+    const order = ['npm ci', 'npm run -s typecheck', 'npm run -s lint', 'npm run -s build', 'git diff --exit-code', 'npm test', 'npm run -s smoke'].map((c) =>
+      source.indexOf(c),
     );
-    expect(order.every((i) => i >= 0), runs).toBe(true);
+    expect(order.every((i) => i >= 0), source).toBe(true);
     expect([...order].sort((a, b) => a - b)).toEqual(order);
-    expect(steps.find((s) => s.uses?.startsWith('actions/setup-node@'))?.with?.['node-version']).toBe(24);
+    expect(source).toMatch(/^set -euo pipefail$/m);
+  });
+
+  it('the ci.yml check fails when ci.yml stops running .ci/run', () => {
+    const ci = (steps: Array<Step & { run?: string; if?: string }>): Workflow => ({ jobs: { test: { steps } } });
+    const checkout = { uses: 'actions/checkout@v4' };
+    const node = { uses: 'actions/setup-node@v4', with: { 'node-version': 20 } };
+    expect(ciRunsScript(ci([checkout, node, { run: '.ci/run' }]))).toBe(true);
+    expect(ciRunsScript(ci([checkout, node, { run: 'npm ci\nnpm test' }]))).toBe(false);
+    expect(ciRunsScript(ci([checkout, node, { run: '# .ci/run\nnpm test' }]))).toBe(false);
+    expect(ciRunsScript(ci([checkout, node, { run: 'echo .ci/run' }]))).toBe(false);
+    expect(ciRunsScript(ci([checkout, node, { run: '.ci/run', if: 'false' }]))).toBe(false);
+    expect(ciRunsScript(ci([{ run: '.ci/run' }, checkout, node]))).toBe(false);
   });
 
   it('self-test.yml runs uses: ./ against the emulator and fails on an empty run_id', () => {

@@ -35,7 +35,7 @@ export function readContext(env: Record<string, string | undefined>): GithubCont
       payload = {};
     }
   }
-  const pr = (payload.pull_request ?? undefined) as { number?: unknown; head?: { sha?: unknown } } | undefined;
+  const pr = payload.pull_request as { number?: unknown; head?: { sha?: unknown } } | undefined;
   const number = typeof pr?.number === 'number' ? pr.number : typeof payload.number === 'number' ? payload.number : undefined;
   return {
     eventName: env.GITHUB_EVENT_NAME ?? '',

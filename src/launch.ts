@@ -118,7 +118,7 @@ export async function createRunOnce(client: LoopsClient, body: CreateRunBody, op
       failure = error;
     }
     const last = tries > policy.maxRetries;
-    const delay = nextDelay(tries, failure, { policy, clock, log: log.info, signal });
+    const delay = nextDelay(tries, failure, { policy, clock, log: (line) => log.info(line), signal });
     const failed = `create run: attempt ${tries} of ${policy.maxRetries + 1} failed (${failure.reason})`;
     if (!failure.ambiguous) {
       if (last) throw new RetriesExhaustedError('create run', tries, failure);

@@ -63,7 +63,7 @@ describe('behind a proxy', () => {
     try {
       const response = await t.send('POST', '/v1/loops/sessions', {});
       expect(response.status).toBe(200);
-      expect(JSON.parse(response.body).session.id).toMatch(/^[a-z0-9]+$/);
+      expect((JSON.parse(response.body) as { session: { id: string } }).session.id).toMatch(/^[a-z0-9]+$/);
     } finally {
       t.dispose();
     }

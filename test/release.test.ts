@@ -273,7 +273,7 @@ describe('npm run release, dry run in a temporary clone', () => {
     const result = run('npm', ['run', '-s', 'release', '--', '1.0.0', '--date', '2026-11-22']);
     expect(result.code, result.out).toBe(0);
 
-    expect(JSON.parse(read('package.json', clone)).version).toBe('1.0.0');
+    expect((JSON.parse(read('package.json', clone)) as { version: string }).version).toBe('1.0.0');
     const lock = JSON.parse(read('package-lock.json', clone)) as { version: string; packages: Record<string, { version: string }> };
     expect([lock.version, lock.packages['']?.version]).toEqual(['1.0.0', '1.0.0']);
 

@@ -13,6 +13,9 @@ import { actionFiles } from '../scripts/release-lib.js';
 import { ROOT } from './support/runner.js';
 import { type Pin, checkPermissions, checkPins, inconsistentPins } from './support/supply-chain.js';
 
+/** A YAML value that should be text, or '' when it is not. */
+const text = (value: unknown): string => (typeof value === 'string' ? value : '');
+
 interface LintResult {
   message: string;
   line: number;
@@ -260,7 +263,7 @@ describe('Dependabot', () => {
     expect(others).toEqual([]);
     expect(job?.if).toBe("github.event.pull_request.user.login == 'dependabot[bot]'");
     expect(job?.permissions).toEqual({ contents: 'read' });
-    const runs = (job?.steps ?? []).map((s) => String(s.run ?? '')).join('\n');
+    const runs = (job?.steps ?? []).map((s) => text(s.run)).join('\n');
     const order = ['npm ci', 'npm run build', 'git diff --quiet -- dist/', 'git status --porcelain -- dist/', 'exit 1'].map((c) => runs.indexOf(c));
     expect(order.every((i) => i >= 0), runs).toBe(true);
     expect([...order].sort((a, b) => a - b)).toEqual(order);
@@ -273,7 +276,7 @@ describe('the release workflow', () => {
   const source = read('.github/workflows/release.yml');
   const workflow = parse(source) as Workflow & { on: { push: { tags: string[] } } };
   const jobs = workflow.jobs ?? {};
-  const runs = (job: string): string => (jobs[job]?.steps ?? []).map((s) => String(s.run ?? '')).join('\n');
+  const runs = (job: string): string => (jobs[job]?.steps ?? []).map((s) => text(s.run)).join('\n');
 
   it('runs on a pushed vX.Y.Z tag only', () => {
     expect(Object.keys(workflow.on)).toEqual(['push']);
@@ -327,9 +330,9 @@ describe('the README Usage block works as written', () => {
     const workflow = parse(block) as Workflow;
     for (const [name, job] of Object.entries(workflow.jobs ?? {})) {
       const steps = job.steps ?? [];
-      const script = steps.findIndex((s) => /(^|\s)\.\//.test(String(s.run ?? '')));
+      const script = steps.findIndex((s) => /(^|\s)\.\//.test(text(s.run)));
       if (script < 0) continue;
-      const checkout = steps.findIndex((s) => String(s.uses ?? '').startsWith('actions/checkout@'));
+      const checkout = steps.findIndex((s) => text(s.uses).startsWith('actions/checkout@'));
       expect(checkout, `jobs.${name} runs a script without checking out`).toBeGreaterThanOrEqual(0);
       expect(checkout).toBeLessThan(script);
     }

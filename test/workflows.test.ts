@@ -198,7 +198,7 @@ describe('workflow files', () => {
     expect(read('pr-finetune-eval.yml')).toMatch(/comment_on_pr: true/);
     expect(read('matrix.yml')).toMatch(/base_model: \$\{\{ matrix\.base_model \}\}/);
     const shared = usesThisAction(read('shared-session.yml'));
-    expect(shared.filter(({ step }) => String(step.with?.session_id ?? '').includes('needs.')).length).toBeGreaterThanOrEqual(2);
+    expect(shared.filter(({ step }) => (typeof step.with?.session_id === 'string' ? step.with.session_id : '').includes('needs.')).length).toBeGreaterThanOrEqual(2);
     const fork = usesThisAction(read('fork-safe-dry-run.yml'));
     expect(fork.some(({ step }) => String(step.with?.dry_run) === 'true' && step.with?.api_key === undefined)).toBe(true);
     expect(read('fork-safe-dry-run.yml')).toMatch(/github\.event\.pull_request\.head\.repo\.fork/);

@@ -79,7 +79,7 @@ export interface RetryOptions {
 
 /** The delay before retry `tries` and its log text ("1.5s"). */
 export function nextDelay(tries: number, error: { retryAfterMs?: number }, options: RetryOptions): { ms: number; text: string } {
-  const ms = backoffDelay(tries, options.policy, options.clock.random, error.retryAfterMs);
+  const ms = backoffDelay(tries, options.policy, () => options.clock.random(), error.retryAfterMs);
   return { ms, text: formatSeconds(Math.round(ms / 100) * 100) };
 }
 

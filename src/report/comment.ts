@@ -91,9 +91,10 @@ export function parseRuns(body: string): RunRow[] | undefined {
   try {
     const rows: unknown = JSON.parse(data);
     if (!Array.isArray(rows)) return undefined;
-    return rows.filter(
-      (r): r is RunRow => r && typeof r.id === 'string' && typeof r.sha7 === 'string' && r.state in STATE_TEXT,
-    );
+    return rows.filter((r: unknown): r is RunRow => {
+      const row = (r && typeof r === 'object' ? r : {}) as Partial<Record<keyof RunRow, unknown>>;
+      return typeof row.id === 'string' && typeof row.sha7 === 'string' && typeof row.state === 'string' && row.state in STATE_TEXT;
+    });
   } catch {
     return undefined;
   }

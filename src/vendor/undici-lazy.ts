@@ -53,7 +53,7 @@ function missing<K extends string>(name: K): K extends keyof Undici ? Undici[K] 
   const stub = new Proxy(function missingUndiciExport() {}, {
     apply: fail,
     construct: fail,
-    get: (target, key) => (typeof key === 'symbol' ? Reflect.get(target, key) : fail()),
+    get: (target, key): unknown => (typeof key === 'symbol' ? (Reflect.get(target, key) as unknown) : fail()),
     set: fail,
     defineProperty: fail,
     deleteProperty: fail,

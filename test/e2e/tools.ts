@@ -234,7 +234,8 @@ export async function startFakeGithub(prefix = ''): Promise<FakeGithub> {
       requests.push({ method, path: where, authorization: req.headers.authorization, body });
       if (!inside && !graphql) return send(res, 404, { message: 'Not Found' });
       if (graphql && fake.failWith === undefined) {
-        const query = String((body as { query?: unknown } | undefined)?.query ?? '');
+        const raw = (body as { query?: unknown } | undefined)?.query;
+        const query = typeof raw === 'string' ? raw : '';
         if (/viewer\s*\{\s*login\s*\}/.test(query)) return send(res, 200, { data: { viewer: { login: fake.viewer } } });
         return send(res, 200, { errors: [{ message: 'unsupported query in the fake' }] });
       }

@@ -5,13 +5,13 @@
 // the training script's) counts as part of that run. Names this action cannot parse as this
 // repository's are never touched.
 
-import { errorMessage } from './core/errors.js';
+import { ApiError, errorMessage } from './core/errors.js';
 import type { Log } from './core/log.js';
 import type { CallOptions, LoopsClient } from './loops/client.js';
 import type { Run } from './loops/types.js';
 import type { RunRow } from './report/comment.js';
 import { type RunIdentity, ownIdentity, parseRunName } from './run-name.js';
-import { stopRun } from './shared.js';
+import { type StopOutcome, stopRun } from './shared.js';
 
 export interface OurRun {
   run: Run;
@@ -42,6 +42,24 @@ export function continuationOf(run: Run, runs: Run[]): Run | undefined {
 /** The run that holds `ours`'s GPUs now: itself when live, else its continuation, else none. */
 export function holderOf(ours: Run, runs: Run[]): Run | undefined {
   return isLive(ours) ? ours : continuationOf(ours, runs);
+}
+
+/**
+ * Stops what holds a run's GPUs: the run itself when live, else its continuation (the training
+ * script's run on its deployment); "already stopped" when nothing does. Returns what was stopped.
+ */
+export async function stopHolder(client: LoopsClient, runId: string, call: CallOptions = {}): Promise<{ outcome: StopOutcome; holder: string }> {
+  let run: Run | undefined;
+  try {
+    run = await client.getRun(runId, call);
+  } catch (error) {
+    if (error instanceof ApiError && (error.status === 404 || error.status === 409)) return { outcome: 'already_stopped', holder: runId };
+    // Could not look: deactivating the run itself is still the safe move.
+  }
+  if (!run || isLive(run)) return { outcome: await stopRun(client, runId, call), holder: runId };
+  const continuation = continuationOf(run, await client.listRuns({}, call));
+  if (!continuation) return { outcome: 'already_stopped', holder: runId };
+  return { outcome: await stopRun(client, continuation.id, { ...call, check: true }), holder: continuation.id };
 }
 
 export interface LaunchPlan {

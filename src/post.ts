@@ -11,7 +11,8 @@ import { neutralise } from './core/text.js';
 import { FieldReader } from './fields.js';
 import { type Connection, DEFAULTS, readConnection } from './inputs.js';
 import type { LoopsClient } from './loops/client.js';
-import { type LaunchState, describeStop, makeClient, maskSecrets, ownRuns, readLaunchState, redact, stopRun } from './shared.js';
+import { stopHolder } from './lifecycle.js';
+import { type LaunchState, describeStop, makeClient, maskSecrets, ownRuns, readLaunchState, redact } from './shared.js';
 
 export interface PostOptions {
   env?: Record<string, string | undefined>;
@@ -46,8 +47,9 @@ export async function runPost(options: PostOptions = {}): Promise<void> {
     if (targets.length === 0) log.info(`No run was created (session ${saved.sessionId ?? '?'}, name "${saved.runName ?? ''}"); nothing to stop`);
     for (const id of targets) {
       current = id;
-      const outcome = await stopRun(client, id, { check: true });
-      log.info(outcome === 'stopped' ? `${describeStop(id, outcome)} ${why.done}` : `${describeStop(id, outcome)}; nothing to do ${why.done}`);
+      const { outcome, holder } = await stopHolder(client, id);
+      const what = holder === id ? describeStop(id, outcome) : `${describeStop(holder, outcome)} (continuing run ${id})`;
+      log.info(outcome === 'stopped' ? `${what} ${why.done}` : `${what}; nothing to do ${why.done}`);
     }
   } catch (error) {
     const text = `Could not deactivate run ${current} ${why.failed}: ${errorMessage(error)}. Deactivate it by hand.`;

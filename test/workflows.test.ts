@@ -163,20 +163,53 @@ function grantsPullRequestWrite(permissions: unknown): boolean {
 
 const files = workflowFiles();
 
+const LAUNCH = 'your-org/baseten-loops-launch@v1';
+const STOP = 'your-org/baseten-loops-launch/stop@v1';
+/** The example workflows, exactly: each is linted, checked and shown verbatim in the README. */
+const EXAMPLES = [
+  'fork-safe-dry-run.yml',
+  'janitor.yml',
+  'matrix.yml',
+  'pr-closed-cleanup.yml',
+  'pr-finetune-eval.yml',
+  'train-and-eval-one-job.yml',
+  'two-base-models-one-session.yml',
+];
+
+const readExample = (name: string): string => readFileSync(join(ROOT, 'examples/workflows', name), 'utf8');
+const parseExample = (name: string): Workflow => parse(readExample(name)) as Workflow;
+const stepsUsing = (workflow: Workflow, uses: string): Array<{ job: string; step: Step }> =>
+  Object.entries(workflow.jobs ?? {}).flatMap(([job, def]) => (def.steps ?? []).filter((s) => s.uses === uses).map((step) => ({ job, step })));
+/** Every env value of every step of a job. */
+const envValues = (job: Job | undefined): string[] => (job?.steps ?? []).flatMap((s) => Object.values(s.env ?? {}).map(String));
+
+/**
+ * Launch steps that take their session_id from another job's launch of the same base model: several
+ * runs of one base model in one session, which Baseten does not support (one trainer per session
+ * per base model).
+ */
+function sameModelSessions(workflow: Workflow): string[] {
+  const jobs = workflow.jobs ?? {};
+  const problems: string[] = [];
+  for (const { job, step } of stepsUsing(workflow, LAUNCH)) {
+    const from = /^\$\{\{\s*needs\.([\w-]+)\.outputs\.([\w-]+)\s*\}\}$/.exec(String(step.with?.session_id ?? ''));
+    if (!from) continue;
+    const [, other = '', output = ''] = from;
+    const source = /steps\.([\w-]+)\.outputs\.session_id/.exec(jobs[other]?.outputs?.[output] ?? '')?.[1];
+    const origin = jobs[other]?.steps?.find((s) => s.id === source);
+    if (!origin || origin.uses !== LAUNCH) problems.push(`jobs.${job}: session_id does not come from a launch step`);
+    else if (String(origin.with?.base_model) === String(step.with?.base_model)) {
+      problems.push(`jobs.${job}: a second run of ${String(step.with?.base_model)} in the session of jobs.${other}`);
+    }
+  }
+  return problems;
+}
+
 describe('workflow files', () => {
-  it('exist: the two CI workflows and the five examples', () => {
+  it('exist: the CI workflows and exactly the examples the README shows', () => {
     const names = files.map((f) => relative(ROOT, f));
-    expect(names).toEqual(
-      expect.arrayContaining([
-        '.github/workflows/ci.yml',
-        '.github/workflows/self-test.yml',
-        'examples/workflows/pr-finetune-eval.yml',
-        'examples/workflows/matrix.yml',
-        'examples/workflows/shared-session.yml',
-        'examples/workflows/fork-safe-dry-run.yml',
-        'examples/workflows/train-and-eval-one-job.yml',
-      ]),
-    );
+    expect(names).toEqual(expect.arrayContaining(['.github/workflows/ci.yml', '.github/workflows/self-test.yml']));
+    expect(names.filter((n) => n.startsWith('examples/')).sort()).toEqual(EXAMPLES.map((n) => `examples/workflows/${n}`));
   });
 
   describe.each(files.map((f) => [relative(ROOT, f), f]))('%s', (_name, file) => {
@@ -186,7 +219,7 @@ describe('workflow files', () => {
       expect(await runLint(source, file)).toEqual([]);
     });
 
-    it('passes only declared inputs to this action and reads only declared outputs', () => {
+    it("passes only declared inputs to this repository's actions and reads only declared outputs", () => {
       expect(checkActionUsage(source)).toEqual([]);
     });
 
@@ -200,30 +233,145 @@ describe('workflow files', () => {
     });
   });
 
-  it('examples use this action by its published ref with the API key from secrets', () => {
-    for (const file of files.filter((f) => f.includes('examples/workflows'))) {
-      const uses = usesThisAction(readFileSync(file, 'utf8'));
-      expect(uses.length, file).toBeGreaterThan(0);
+  it('examples use the launch and stop actions by their published refs with the API key from secrets', () => {
+    for (const name of EXAMPLES) {
+      const uses = usesThisAction(readExample(name));
+      expect(uses.length, name).toBeGreaterThan(0);
       for (const { step } of uses) {
-        expect(step.uses, file).toBe('your-org/baseten-loops-launch@v1');
-        if (String(step.with?.dry_run) !== 'true') expect(step.with?.api_key, file).toBe('${{ secrets.BASETEN_API_KEY }}');
+        expect([LAUNCH, STOP], name).toContain(step.uses);
+        const dryLaunch = step.uses === LAUNCH && String(step.with?.dry_run) === 'true';
+        if (!dryLaunch) expect(step.with?.api_key, name).toBe('${{ secrets.BASETEN_API_KEY }}');
       }
     }
   });
 
-  it('examples cover what the README promises', () => {
-    const read = (name: string): string => readFileSync(join(ROOT, 'examples/workflows', name), 'utf8');
-    expect(read('pr-finetune-eval.yml')).toMatch(/needs\.launch\.outputs\.sampler_base_url/);
-    expect(read('pr-finetune-eval.yml')).toMatch(/needs\.launch\.outputs\.run_id/);
-    expect(read('pr-finetune-eval.yml')).toMatch(/comment_on_pr: true/);
-    expect(read('matrix.yml')).toMatch(/base_model: \$\{\{ matrix\.base_model \}\}/);
-    const shared = usesThisAction(read('shared-session.yml'));
-    expect(shared.filter(({ step }) => String(step.with?.session_id ?? '').includes('needs.')).length).toBeGreaterThanOrEqual(2);
-    const fork = usesThisAction(read('fork-safe-dry-run.yml'));
+  it('examples pass secrets and outputs to scripts through env:, never ${{ }} inside run:', () => {
+    for (const name of EXAMPLES) {
+      for (const [job, def] of Object.entries(parseExample(name).jobs ?? {})) {
+        for (const step of def.steps ?? []) {
+          expect(String(step.run ?? ''), `${name}: jobs.${job} step ${step.id ?? step.name ?? ''}`).not.toContain('${{');
+        }
+      }
+    }
+  });
+
+  it('examples never put two runs of one base model in one session', () => {
+    for (const name of EXAMPLES) expect(sameModelSessions(parseExample(name)), name).toEqual([]);
+    const planted = parse(`
+jobs:
+  first:
+    outputs:
+      session: \${{ steps.loops.outputs.session_id }}
+    steps:
+      - id: loops
+        uses: ${LAUNCH}
+        with:
+          base_model: Qwen/Qwen3-8B
+  second:
+    needs: first
+    steps:
+      - uses: ${LAUNCH}
+        with:
+          base_model: Qwen/Qwen3-8B
+          session_id: \${{ needs.first.outputs.session }}
+`) as Workflow;
+    expect(sameModelSessions(planted)).toEqual(['jobs.second: a second run of Qwen/Qwen3-8B in the session of jobs.first']);
+  });
+
+  it('pr-finetune-eval.yml is the whole life of a pull request: launch → train → eval → stop', () => {
+    const workflow = parseExample('pr-finetune-eval.yml');
+    const jobs = workflow.jobs ?? {};
+    expect(Object.keys(jobs)).toEqual(['launch', 'train', 'eval', 'stop']);
+    expect(workflow.concurrency?.group).toContain('github.event.pull_request.number');
+    expect(workflow.concurrency?.['cancel-in-progress']).toBe(true);
+    expect(stepsUsing(workflow, LAUNCH).map(({ job, step }) => [job, String(step.with?.comment_on_pr)])).toEqual([['launch', 'true']]);
+
+    expect(needsOf(jobs.train ?? {})).toEqual(['launch']);
+    const train = envValues(jobs.train);
+    const reuse = (jobs.train?.steps ?? []).find((s) => s.env?.LOOPS_REUSE_FROM_SESSION_ID !== undefined);
+    expect(reuse?.env?.LOOPS_REUSE_FROM_SESSION_ID).toBe('${{ needs.launch.outputs.session_id }}');
+    expect(train).toEqual(expect.arrayContaining(['${{ needs.launch.outputs.run_id }}', '${{ needs.launch.outputs.run_base_url }}']));
+
+    expect(needsOf(jobs.eval ?? {})).toEqual(expect.arrayContaining(['launch']));
+    expect(envValues(jobs.eval)).toEqual(
+      expect.arrayContaining(['${{ needs.launch.outputs.openai_base_url }}', '${{ needs.launch.outputs.sampler_model }}']),
+    );
+
+    expect(needsOf(jobs.stop ?? {}).sort()).toEqual(['eval', 'launch', 'train']);
+    expect(jobs.stop?.if).toMatch(/^\$\{\{ always\(\) && needs\.launch\.outputs\.run_id != '' \}\}$/);
+    const stops = stepsUsing(workflow, STOP);
+    expect(stops.map(({ job, step }) => [job, step.with?.run_ids])).toEqual([['stop', '${{ needs.launch.outputs.run_id }}']]);
+  });
+
+  it("pr-closed-cleanup.yml stops the closed pull request's runs", () => {
+    const workflow = parseExample('pr-closed-cleanup.yml') as Workflow & { on: { pull_request?: { types?: string[] } } };
+    expect(Object.keys(workflow.on)).toEqual(['pull_request']);
+    expect(workflow.on.pull_request?.types).toEqual(['closed']);
+    const stops = stepsUsing(workflow, STOP);
+    expect(stops).toHaveLength(1);
+    for (const selector of ['run_ids', 'pull_request', 'older_than_minutes']) expect(stops[0]?.step.with?.[selector]).toBeUndefined();
+    expect(stepsUsing(workflow, LAUNCH)).toEqual([]);
+  });
+
+  it('janitor.yml stops old runs on a schedule and by hand', () => {
+    const workflow = parseExample('janitor.yml') as Workflow & { on: { schedule?: Array<{ cron: string }> } };
+    expect(Object.keys(workflow.on).sort()).toEqual(['schedule', 'workflow_dispatch']);
+    expect(workflow.on.schedule?.length).toBeGreaterThan(0);
+    const [stop, ...others] = stepsUsing(workflow, STOP);
+    expect(others).toEqual([]);
+    expect(Number(stop?.step.with?.older_than_minutes)).toBeGreaterThan(0);
+    expect(stop?.step.with?.run_ids).toBeUndefined();
+    expect(stop?.step.with?.pull_request).toBeUndefined();
+  });
+
+  it('two-base-models-one-session.yml holds runs of two different base models in one session, then stops both', () => {
+    const workflow = parseExample('two-base-models-one-session.yml');
+    const launches = stepsUsing(workflow, LAUNCH);
+    expect(new Set(launches.map(({ step }) => String(step.with?.base_model))).size).toBe(launches.length);
+    expect(launches.filter(({ step }) => String(step.with?.session_id ?? '').startsWith('${{ needs.')).length).toBeGreaterThan(0);
+    const runIds = String(stepsUsing(workflow, STOP)[0]?.step.with?.run_ids ?? '');
+    for (const { job } of launches) expect(runIds).toContain(`needs.${job}.outputs.run_id`);
+  });
+
+  it('matrix.yml sets leg_key for legs whose launch inputs are the same', () => {
+    const workflow = parseExample('matrix.yml');
+    const [launch, ...more] = stepsUsing(workflow, LAUNCH);
+    expect(more).toEqual([]);
+    expect(readExample('matrix.yml')).toMatch(/base_model: \$\{\{ matrix\.base_model \}\}/);
+    expect(launch?.step.with?.leg_key).toBe('${{ toJSON(matrix) }}');
+    // An axis that is no input of the action (the legs differ only in what reaches the script).
+    const axes = Object.keys(workflow.jobs?.[launch?.job ?? '']?.strategy?.matrix ?? {});
+    const inputs = Object.values(launch?.step.with ?? {}).map(String).join('\n');
+    expect(axes.filter((axis) => !inputs.includes(`matrix.${axis}`)).length).toBeGreaterThan(0);
+  });
+
+  it('fork-safe-dry-run.yml runs a keyless dry run on forks', () => {
+    const fork = usesThisAction(readExample('fork-safe-dry-run.yml'));
     expect(fork.some(({ step }) => String(step.with?.dry_run) === 'true' && step.with?.api_key === undefined)).toBe(true);
-    expect(read('fork-safe-dry-run.yml')).toMatch(/github\.event\.pull_request\.head\.repo\.fork/);
-    const single = usesThisAction(read('train-and-eval-one-job.yml'));
-    expect(single.map(({ step }) => String(step.with?.deactivate_at_job_end))).toEqual(['true']);
+    expect(readExample('fork-safe-dry-run.yml')).toMatch(/github\.event\.pull_request\.head\.repo\.fork/);
+  });
+
+  it('train-and-eval-one-job.yml stops the run and its continuation however the job ends', () => {
+    const workflow = parseExample('train-and-eval-one-job.yml');
+    expect(stepsUsing(workflow, LAUNCH).map(({ step }) => String(step.with?.deactivate_at_job_end))).toEqual(['true']);
+    const stops = stepsUsing(workflow, STOP);
+    expect(stops.map(({ step }) => [step.if, step.with?.run_ids])).toEqual([
+      ["${{ always() && steps.loops.outputs.run_id != '' }}", '${{ steps.loops.outputs.run_id }}'],
+    ]);
+  });
+
+  it('examples that evaluate give the eval openai_base_url and sampler_model through env:', () => {
+    for (const name of EXAMPLES) {
+      const workflow = parseExample(name);
+      const values = Object.values(workflow.jobs ?? {}).flatMap(envValues);
+      if (!values.some((v) => /outputs\.(openai_base_url|sampler_base_url|sampler_model)\b/.test(v))) continue;
+      expect(values.some((v) => v.includes('outputs.openai_base_url')), name).toBe(true);
+      expect(values.some((v) => v.includes('outputs.sampler_model')), name).toBe(true);
+      expect(values.filter((v) => v.includes('outputs.sampler_base_url')), name).toEqual([]);
+    }
+    for (const name of ['pr-finetune-eval.yml', 'matrix.yml', 'train-and-eval-one-job.yml', 'two-base-models-one-session.yml', 'fork-safe-dry-run.yml']) {
+      expect(readExample(name), name).toMatch(/OPENAI_BASE_URL: \$\{\{ (needs\.[\w-]+|steps\.loops)\.outputs\.openai_base_url \}\}/);
+    }
   });
 
   it('ci.yml installs, type checks, lints, checks dist/ against a fresh build and tests, on Node 24', () => {

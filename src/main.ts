@@ -48,6 +48,7 @@ export async function run(options: RunOptions = {}): Promise<void> {
   } catch (error) {
     await fail(step, error, deps);
   } finally {
+    if (step.status !== 'cancelled') await supersedeOthers(step, deps);
     await finish(step, deps);
   }
 }
@@ -84,10 +85,21 @@ async function launch(step: StepRecord, deps: Deps): Promise<void> {
     await createTheRun(step, deps, client, settings, body);
   }
   if (life.supersede && step.run) {
-    const superseded = await supersede(client, me, step.run, log, { signal });
-    outputs.set({ superseded_run_ids: superseded.stopped.join(' ') });
-    step.runs = slotRows(superseded.runs, me, step.run, superseded.stopped);
+    const { stopped, ours } = await supersede(client, me, step.run, 'this', log, { signal });
+    step.supersede = { stopped, ours };
+    outputs.set({ superseded_run_ids: stopped.join(' ') });
   }
+}
+
+/** The second pass of supersede (lifecycle.ts): the slot's other legs, once this step's wait is over. */
+async function supersedeOthers(step: StepRecord, deps: Deps): Promise<void> {
+  const { client, identity, run, supersede: first } = step;
+  if (!client || !identity || !run || !first) return;
+  const { stopped, ours, runs } = await supersede(client, identity, run, 'others', deps.log);
+  first.stopped.push(...stopped);
+  first.ours.push(...ours);
+  deps.outputs.set({ superseded_run_ids: first.stopped.join(' ') });
+  step.runs = slotRows(runs, identity, step.run ?? run, first.ours);
 }
 
 /** Supersede, warm start and adoption need the default run name, which says where a run comes from. */

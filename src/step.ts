@@ -31,6 +31,8 @@ export interface StepRecord {
   intent?: CreateIntent;
   created?: CreatedRun;
   run?: Run;
+  /** Set when supersede is on: the runs (or continuations) it deactivated so far, and which of ours they were. */
+  supersede?: { stopped: string[]; ours: string[] };
   /** This pull request's runs of this slot, for the comment. */
   runs?: RunRow[];
   waited?: WaitResult;

@@ -73,7 +73,7 @@ export async function runStop(options: StopOptions = {}): Promise<void> {
     status = failed.length ? 'partial' : stopped.length ? 'stopped' : 'nothing_to_stop';
     if (failed.length) throw new Error(`Could not stop ${failed.join(', ')}: ${failed.map((id) => results.get(id)).join('; ')}`);
     const done = new Set(choices.filter((c) => c.holder && !failed.includes(c.holder.id)).flatMap((c) => [c.id, c.holder?.id ?? c.id]));
-    const pr = selectors.pullRequest;
+    const pr = selectors.pullRequest ?? ctx.pullRequest?.number;
     if (settings.commentOnPr && pr !== undefined && done.size > 0) {
       await markRunsStopped({ ...ctx, pullRequest: { number: pr } }, settings.githubToken, done, log, settings.requestTimeoutSeconds * 1000);
     }

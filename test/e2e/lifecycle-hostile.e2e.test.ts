@@ -116,12 +116,9 @@ describe('4. hostile: what is never superseded, reused or adopted', () => {
     expect(deactivations(emulator)).toEqual([]);
   });
 
-  // DEFECT (supersede attributes a continuation to the wrong run): a live SDK run on a deployment
-  // is taken as the continuation of *every* INACTIVE run of ours that was ever on it, so a sweep
-  // for the older commit's run on that deployment kills the continuation of this commit's
-  // sibling leg, which had warm-started there. SPEC: "matrix siblings of this commit are never
-  // touched"; a continuation is "part of the run it continues".
-  test.fails("a continuation of a sibling leg's warm-started run (same commit) is never superseded", async ({ loops, step }) => {
+  // A continuation belongs to the newest of our runs on its deployment (here this commit's sibling
+  // leg, which warm-started there), never to an older run that was once on it.
+  test("a continuation of a sibling leg's warm-started run (same commit) is never superseded", async ({ loops, step }) => {
     const emulator = await loops();
     const leg2 = { lora_rank: 32 };
     const a2 = await step({ inputs: launchInputs(emulator, leg2), ...pr(7, SHA.A) });
@@ -135,12 +132,7 @@ describe('4. hostile: what is never superseded, reused or adopted', () => {
     expect(b1.outputs.superseded_run_ids).toBe('');
   });
 
-  // DEFECT (warm start reuses a continuation of this commit's own run): on a re-run, the older
-  // commit's INACTIVE run is taken to "continue" as the SDK run that in fact continues this
-  // commit's attempt-1 run (it warm-started on that deployment), and the create hands that
-  // deployment over, so attempt 1's training goes INACTIVE. SPEC warm_start: "Never a run of this
-  // commit"; a continuation is part of the run it continues.
-  test.fails("warm start never reuses the continuation of this commit's own earlier attempt", async ({ loops, step }) => {
+  test("warm start never reuses the continuation of this commit's own earlier attempt", async ({ loops, step }) => {
     const emulator = await loops();
     const a = await step({ inputs: launchInputs(emulator), ...pr(7, SHA.A) });
     const b = await step({ inputs: launchInputs(emulator), ...pr(7, SHA.B) });

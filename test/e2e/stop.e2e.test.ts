@@ -245,12 +245,9 @@ describe('7. continuations', () => {
     expect(deactivations(emulator)).toEqual([]);
   });
 
-  // DEFECT (a continuation is attributed to every INACTIVE run that was ever on its deployment):
-  // once the newer push's training script has attached to its warm-started run, that SDK run is
-  // taken as the *older* run's continuation, so stopping the old run id kills the newer push's
-  // training. SPEC Continuations: "a late stop of an old push never kills the newer push's
-  // warm-started run"; a continuation is part of the run it continues (here the newer one).
-  test.fails("a newer push's training (the continuation of its warm-started run) survives a late stop of the old run id", async ({ loops, step }) => {
+  // The training script's run continues the newer push's run (the newest of ours on that
+  // deployment), not the old one: stopping the old run id late leaves it alone.
+  test("a newer push's training (the continuation of its warm-started run) survives a late stop of the old run id", async ({ loops, step }) => {
     const emulator = await loops();
     const older = await step({ inputs: launchInputs(emulator), ...pr(7, SHA.A) });
     const newer = await step({ inputs: launchInputs(emulator), ...pr(7, SHA.B) });
@@ -262,12 +259,7 @@ describe('7. continuations', () => {
     expect(result.outputs.selected_run_ids).toBe('');
   });
 
-  // DEFECT (same root cause, in the janitor): `older_than_minutes` selects the run made hours ago,
-  // and stops as its "continuation" the training that a run made minutes ago (warm-started on the
-  // same deployment) handed to its script a moment ago. SPEC older_than_minutes: "Only runs created
-  // more than N minutes ago"; Continuations: a late stop of an old push never kills the newer
-  // push's warm-started run.
-  test.fails('the janitor (older_than_minutes) never stops the training of a fresh run that warm-started on an old run’s deployment', async ({
+  test('the janitor (older_than_minutes) never stops the training of a fresh run that warm-started on an old run’s deployment', async ({
     loops,
     step,
   }) => {
@@ -337,11 +329,7 @@ describe('9. the stop action and the pull-request comment', () => {
     expect(gh.requests.filter((q) => q.method === 'PATCH')).toHaveLength(2); // the second launch, then the stop
   });
 
-  // DEFECT: on a pull_request event, stopping by run_ids with comment_on_pr true leaves the PR's
-  // comment untouched, and says nothing: the comment is only updated when a pull request is the
-  // selector. stop/action.yml comment_on_pr: "Mark the stopped runs in this action's
-  // pull-request comments"; SPEC: comment_on_pr "as launch" (on pull requests, update the comment).
-  test.fails('with comment_on_pr, stopping by run id on a pull_request event marks that run in the comment too', async ({ loops, step, github }) => {
+  test('with comment_on_pr, stopping by run id on a pull_request event marks that run in the comment too', async ({ loops, step, github }) => {
     const gh = await github();
     const emulator = await loops();
     const launched = await step({ inputs: launchInputs(emulator, commentInputs), ...pr(7, SHA.A, { apiUrl: gh.url }) });

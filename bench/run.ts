@@ -1,8 +1,9 @@
-// The benchmark suite: `npx tsx bench/run.ts [time|readiness|scale|footprint|standin ...] [--write]`.
+// The benchmark suite: `npx tsx bench/run.ts [time|readiness|scale|footprint|standin|pr-life ...] [--write]`.
 // Runs the sections one after another (never concurrently, so they do not disturb each
 // other), prints each table, and — when all sections ran — writes BENCHMARKS.md. With
 // --write, sections run on their own replace their counterparts in BENCHMARKS.md (the rest
-// of it is left as it is) and say when and where they ran.
+// of it is left as it is) and say when and where they ran; their lines in "Targets" are
+// replaced too (each line names its section), and the count of targets met is recomputed.
 // BENCH_PAIRS (default 15) sets the measured A/B pairs; BENCH_NODE24 a Node 24 binary.
 
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -11,6 +12,7 @@ import { join } from 'node:path';
 import { ROOT } from '../test/support/runner.js';
 import { type Section, markdownTable, nodeBinaries, verdict } from './common.js';
 import { footprint } from './footprint.js';
+import { prLife } from './pr-life.js';
 import { readiness } from './readiness.js';
 import { scale } from './scale.js';
 import { standIn } from './stand-in.js';
@@ -26,6 +28,7 @@ const SECTIONS: Record<string, () => Promise<Section>> = {
   scale: () => scale(50, 10),
   footprint: () => footprint(nodes),
   standin: () => standIn(nodes, pairs),
+  'pr-life': () => prLife(),
 };
 
 const write = process.argv.includes('--write');
@@ -60,7 +63,7 @@ const checks = sections.flatMap((s) => s.checks);
 const summary = [
   '## Targets',
   '',
-  ...checks.map((c) => `- ${verdict(c.pass)} — ${c.target}`),
+  ...sections.flatMap(targetLines),
   '',
   `${checks.filter((c) => c.pass).length} of ${checks.length} targets met; the suite took ${((performance.now() - started) / 1000).toFixed(0)} s.`,
 ].join('\n');
@@ -86,16 +89,52 @@ if (wanted.length === 0) {
   console.log('\nWrote BENCHMARKS.md');
 } else if (write) {
   let doc = readFileSync(join(ROOT, 'BENCHMARKS.md'), 'utf8');
+  const command = `npx tsx bench/run.ts ${names.join(' ')} --write`;
   for (const section of sections) {
-    const name = names[sections.indexOf(section)] as string;
-    const ran = `Run on its own with \`npx tsx bench/run.ts ${name} --write\`, finished ${new Date().toISOString()}; ${nodes.map((n) => `${n.label} ${n.version}`).join(', ')}; ${machine}.`;
+    const ran = `Run without the other sections (\`${command}\`), finished ${new Date().toISOString()}; ${nodes.map((n) => `${n.label} ${n.version}`).join(', ')}; ${machine}.`;
     const text = render({ ...section, notes: [...(section.notes ?? []), ran] });
     doc = spliceSection(doc, section.title, `${text}\n`);
   }
+  doc = spliceTargets(doc, sections, command);
   writeFileSync(join(ROOT, 'BENCHMARKS.md'), doc);
   console.log(`\nWrote ${sections.map((s) => `"${s.title}"`).join(', ')} into BENCHMARKS.md`);
 } else {
   console.log('\n(BENCHMARKS.md is written only when every section runs, or with --write.)');
+}
+
+/** A section's lines in "Targets": each names its section, so that --write can replace them. */
+function targetLines(section: Section): string[] {
+  return section.checks.map((c) => `- ${verdict(c.pass)} — ${section.title}: ${c.target}`);
+}
+
+/** The section number a title starts with ("2. Readiness…" → 2); titles without one sort last. */
+function numberOf(title: string): number {
+  const n = /^(\d+)\./.exec(title);
+  return n ? Number(n[1]) : Infinity;
+}
+
+/**
+ * `doc` with the "Targets" lines of `sections` replaced by their new ones (kept in section order)
+ * and the count of targets met recomputed over every line; the rest of the block stays.
+ */
+function spliceTargets(doc: string, sections: Section[], command: string): string {
+  const start = doc.indexOf('## Targets\n');
+  if (start < 0) return doc;
+  const lines = doc.slice(start).split('\n');
+  const titleOf = (line: string): string => /^- (?:PASS|MISS) — (.+?): /.exec(line)?.[1] ?? '';
+  const known = new Set(sections.map((s) => s.title));
+  const kept = lines.filter((l) => l.startsWith('- ') && !known.has(titleOf(l)));
+  const targets = [...kept, ...sections.flatMap(targetLines)]
+    .map((line, i) => ({ line, i, n: numberOf(titleOf(line)) }))
+    .sort((a, b) => a.n - b.n || a.i - b.i)
+    .map((t) => t.line);
+  const met = targets.filter((l) => l.startsWith('- PASS')).length;
+  const tally = lines.find((l) => /^\d+ of \d+ targets met/.test(l)) ?? '';
+  const took = /the (?:full )?suite took (\d+) s/.exec(tally)?.[1];
+  const count =
+    `${met} of ${targets.length} targets met` +
+    `${took ? `; the full suite took ${took} s` : ''}; ${sections.map((s) => `"${s.title}"`).join(', ')} updated since by \`${command}\`.`;
+  return `${doc.slice(0, start)}${['## Targets', '', ...targets, '', count, ''].join('\n')}`;
 }
 
 /** `doc` with the section titled `title` replaced by `text`, or `text` inserted before "## Targets". */

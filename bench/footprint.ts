@@ -20,9 +20,7 @@ export async function peakRss(node: string, entry: string, url: string): Promise
   const ws = new StepWorkspace();
   const rssFile = join(ws.dir, 'maxrss');
   const env = { ...ws.baseEnv(), ...inputEnv(launchInputs(url)), BENCH_MAXRSS_FILE: rssFile };
-  const [command, args] = existsSync(TIME)
-    ? [TIME, ['-f', '%M', '-o', rssFile, node, entry]]
-    : [node, ['--import', PRELOAD, entry]];
+  const [command, args] = existsSync(TIME) ? [TIME, ['-f', '%M', '-o', rssFile, node, entry]] : [node, ['--import', PRELOAD, entry]];
   try {
     await promisify(execFile)(command, args, { env, cwd: ROOT, timeout: 60_000 });
     if (ws.read().outputs.status !== 'launched') throw new Error(`${entry} did not launch`);
@@ -47,7 +45,12 @@ export async function footprint(nodes: NodeBinary[]): Promise<Section> {
   const table = [['what', 'value', 'target', '']];
   table.push(['dist/main/*.js total', size(js), '', '']);
   table.push(['dist/main/index.js (the entry, read on every launch)', size(files.filter((f) => f.name === 'index.js')), '', '']);
-  table.push(['other scripts in dist/main/ (chunks loaded when needed)', others.map((f) => `${f.name} ${kib(f.size)}`).join(', ') || '—', '', '']);
+  table.push([
+    'other scripts in dist/main/ (chunks loaded when needed)',
+    others.map((f) => `${f.name} ${kib(f.size)}`).join(', ') || '—',
+    '',
+    '',
+  ]);
   table.push(['all of dist/main/ (with source maps, licenses)', size(files), '', '']);
   let worst = 0;
   try {

@@ -39,7 +39,10 @@ const names = wanted.length > 0 ? wanted : Object.keys(SECTIONS);
 const cpus = os.cpus();
 const machine =
   `${cpus.length} cores (${cpus[0]?.model.trim() ?? 'unknown CPU'}), ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, ` +
-  `${os.type()} ${os.release()} ${os.arch()}; load average at start ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`;
+  `${os.type()} ${os.release()} ${os.arch()}; load average at start ${os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')}`;
 const header = [
   `Command: \`${COMMAND}\``,
   `Date: ${new Date().toISOString()}`,

@@ -50,7 +50,22 @@ export async function scale(launches = 50, perSecond = 10): Promise<Section> {
         `(burst ${perSecond}). Floor = successful requests ÷ rate. "first request" and "last 2xx" are ` +
         'when the emulator received them, counted from the first spawn.',
       table: [
-        ['launches', 'wall time', 'floor', 'wall / floor', 'first request', 'last 2xx', '2xx', '429s', 'other', 'failed', 'runs', 'distinct names', 'target', ''],
+        [
+          'launches',
+          'wall time',
+          'floor',
+          'wall / floor',
+          'first request',
+          'last 2xx',
+          '2xx',
+          '429s',
+          'other',
+          'failed',
+          'runs',
+          'distinct names',
+          'target',
+          '',
+        ],
         [
           String(launches),
           seconds(wallMs),
@@ -75,7 +90,10 @@ export async function scale(launches = 50, perSecond = 10): Promise<Section> {
             `${failed.length > 0 ? `; ${failed.length} launches failed, so the floor counts only ${ok} requests` : ''})`,
           pass: within <= 1.5,
         },
-        { target: `zero duplicate runs, every launch created its run (${runs.length} runs, ${names.size} names, ${failed.length} failed)`, pass: duplicates === 0 && runs.length === launches && failed.length === 0 },
+        {
+          target: `zero duplicate runs, every launch created its run (${runs.length} runs, ${names.size} names, ${failed.length} failed)`,
+          pass: duplicates === 0 && runs.length === launches && failed.length === 0,
+        },
       ],
       notes,
     };

@@ -22,9 +22,11 @@ const escapeCell = (text: string): string => text.replace(/\|/g, '\\|').replace(
 export function renderTable(file: string, kind: 'inputs' | 'outputs'): string {
   const action = parse(readFileSync(join(ROOT, file), 'utf8')) as ActionYml;
   if (kind === 'outputs') {
-    return ['| output | description |', '|---|---|', ...Object.entries(action.outputs).map(([n, o]) => `| \`${n}\` | ${escapeCell(o.description)} |`)].join(
-      '\n',
-    );
+    return [
+      '| output | description |',
+      '|---|---|',
+      ...Object.entries(action.outputs).map(([n, o]) => `| \`${n}\` | ${escapeCell(o.description)} |`),
+    ].join('\n');
   }
   const rows = Object.entries(action.inputs).map(([name, input]) => {
     const shown = DEFAULT_TEXT[name] ?? (input.required ? '—' : input.default ? `\`${input.default}\`` : '');
@@ -37,7 +39,10 @@ const BLOCK = /(<!-- table:([\w./-]+):(inputs|outputs) -->\n)[\s\S]*?(<!-- \/tab
 
 /** The README with every marked table regenerated. */
 export function withTables(readme: string): string {
-  return readme.replace(BLOCK, (_all, open: string, file: string, kind: 'inputs' | 'outputs', close: string) => `${open}${renderTable(file, kind)}\n${close}`);
+  return readme.replace(
+    BLOCK,
+    (_all, open: string, file: string, kind: 'inputs' | 'outputs', close: string) => `${open}${renderTable(file, kind)}\n${close}`,
+  );
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

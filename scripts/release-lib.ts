@@ -112,9 +112,7 @@ export function bundleUserAgentVersion(bundle: string): string | undefined {
   const [, object, property] = template as unknown as [string, string, string];
   const before = bundle.slice(0, template.index);
   const escape = (s: string): string => s.replace(/\$/g, '\\$');
-  const definitions = [
-    ...before.matchAll(new RegExp(`(?<![\\w$])${escape(object)}=\\{[^{}]*?(?<![\\w$])${escape(property)}:"([^"]+)"`, 'g')),
-  ];
+  const definitions = [...before.matchAll(new RegExp(`(?<![\\w$])${escape(object)}=\\{[^{}]*?(?<![\\w$])${escape(property)}:"([^"]+)"`, 'g'))];
   return definitions.at(-1)?.[1];
 }
 

@@ -28,7 +28,9 @@ try {
     console.error(step.stdout, step.stderr);
     throw new Error(`smoke run on ${version} failed: ${problems.join(', ')}`);
   }
-  console.log(`smoke: ${version} ran dist/main/index.js in ${Math.round(step.durationMs)} ms: status=${step.outputs.status} run_id=${step.outputs.run_id}`);
+  console.log(
+    `smoke: ${version} ran dist/main/index.js in ${Math.round(step.durationMs)} ms: status=${step.outputs.status} run_id=${step.outputs.run_id}`,
+  );
   step.workspace.remove();
 } finally {
   await emulator.close();

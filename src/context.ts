@@ -49,10 +49,7 @@ export function readContext(env: Record<string, string | undefined>): GithubCont
     runAttempt: Math.max(1, Number.parseInt(env.GITHUB_RUN_ATTEMPT ?? '1', 10) || 1),
     serverUrl: (env.GITHUB_SERVER_URL ?? 'https://github.com').replace(/\/+$/, ''),
     apiUrl: (env.GITHUB_API_URL ?? 'https://api.github.com').replace(/\/+$/, ''),
-    pullRequest:
-      pr && number !== undefined
-        ? { number, headSha: typeof pr.head?.sha === 'string' ? pr.head.sha : undefined }
-        : undefined,
+    pullRequest: pr && number !== undefined ? { number, headSha: typeof pr.head?.sha === 'string' ? pr.head.sha : undefined } : undefined,
   };
 }
 

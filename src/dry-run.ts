@@ -32,7 +32,10 @@ export function plannedRequests(settings: Settings, runName: string, life?: Plan
     }
   }
   if (life?.adopt || life?.warmStart) {
-    const why = [life.adopt ? "adopt_on_rerun: an earlier attempt's live run of this leg and commit" : '', life.warmStart ? 'warm_start: the newest live run of this leg from another commit' : ''];
+    const why = [
+      life.adopt ? "adopt_on_rerun: an earlier attempt's live run of this leg and commit" : '',
+      life.warmStart ? 'warm_start: the newest live run of this leg from another commit' : '',
+    ];
     plan.push({ method: 'GET', path: '/v1/loops/runs', note: why.filter(Boolean).join('; ') });
   }
   if (settings.sessionId) {
@@ -50,7 +53,11 @@ export function plannedRequests(settings: Settings, runName: string, life?: Plan
     body: buildRunBody(settings, settings.sessionId ?? NEW_SESSION, runName),
   });
   if (life?.supersede) {
-    plan.push({ method: 'GET', path: '/v1/loops/runs', note: 'supersede: then POST /v1/loops/runs/<id>/deactivate for each older live run of this place and step' });
+    plan.push({
+      method: 'GET',
+      path: '/v1/loops/runs',
+      note: 'supersede: then POST /v1/loops/runs/<id>/deactivate for each older live run of this place and step',
+    });
   }
   if (settings.waitFor !== 'none') {
     const what = { sampler: 'the sampler is ACTIVE', trainer: 'the trainer is RUNNING', all: 'the sampler is ACTIVE and the trainer RUNNING' }[
@@ -73,13 +80,15 @@ export function plannedRequests(settings: Settings, runName: string, life?: Plan
 }
 
 export function renderPlan(settings: Settings, plan: PlannedRequest[]): string {
-  const lines = [
-    `Dry run: nothing is sent. These requests would go to ${settings.apiBaseUrl} with "Authorization: Bearer ***":`,
-  ];
+  const lines = [`Dry run: nothing is sent. These requests would go to ${settings.apiBaseUrl} with "Authorization: Bearer ***":`];
   for (const request of plan) {
     lines.push(`  ${request.method} ${request.path}${request.note ? `  (${request.note})` : ''}`);
     if (request.body !== undefined) {
-      lines.push(...JSON.stringify(request.body, null, 2).split('\n').map((l) => `    ${l}`));
+      lines.push(
+        ...JSON.stringify(request.body, null, 2)
+          .split('\n')
+          .map((l) => `    ${l}`),
+      );
     }
   }
   return lines.join('\n');

@@ -139,7 +139,12 @@ export async function createRunOnce(client: LoopsClient, body: CreateRunBody, op
 }
 
 /** After an ambiguous failure: this step's run if the request did create it; throws when that cannot be told. */
-async function lookForOwnRun(client: LoopsClient, body: CreateRunBody, failure: Error & Retryable, opts: CreateRunOptions): Promise<Run | undefined> {
+async function lookForOwnRun(
+  client: LoopsClient,
+  body: CreateRunBody,
+  failure: Error & Retryable,
+  opts: CreateRunOptions,
+): Promise<Run | undefined> {
   opts.log.info(`create run: ${failure.reason}; the run may have been created, checking for run "${body.name}" before re-sending`);
   let mine: Run[];
   try {

@@ -92,14 +92,18 @@ export async function planLaunch(client: LoopsClient, me: RunIdentity, opts: Pla
     const alive = (o: OurRun): boolean => isLive(o.run) && !SAMPLER_TERMINAL.has(o.run.sampler?.status ?? '');
     const earlier = mine.filter((o) => o.id.sha7 === me.sha7 && o.id.attempt < me.attempt && alive(o)).sort(newestFirst);
     if (sharedLeg(earlier)) {
-      opts.log.warning(`adopt_on_rerun: several live runs share this leg (${earlier.map((o) => o.run.id).join(', ')}); set leg_key to tell them apart. Creating a new run.`);
+      opts.log.warning(
+        `adopt_on_rerun: several live runs share this leg (${earlier.map((o) => o.run.id).join(', ')}); set leg_key to tell them apart. Creating a new run.`,
+      );
     } else plan.adopt = earlier[0]?.run;
   }
   if (!plan.adopt && opts.warmStart) {
     const others = mine.filter((o) => o.id.sha7 !== me.sha7).sort(newestFirst);
     const newest = others.find((o) => holderOf(o.run, runs));
     if (newest && sharedLeg(others.filter((o) => o.id.sha7 === newest.id.sha7 && o.id.attempt === newest.id.attempt && isLive(o.run)))) {
-      opts.log.warning(`warm_start: several live runs share this leg on commit ${newest.id.sha7}; set leg_key to tell them apart. Starting cold.`);
+      opts.log.warning(
+        `warm_start: several live runs share this leg on commit ${newest.id.sha7}; set leg_key to tell them apart. Starting cold.`,
+      );
     } else if (newest) plan.reuseFrom = holderOf(newest.run, runs);
   }
   return plan;

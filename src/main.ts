@@ -59,7 +59,14 @@ async function launch(step: StepRecord, deps: Deps): Promise<void> {
   const ctx = (step.ctx = readContext(env));
   const me = (step.identity = identityOf(ctx, settings, settings.legKey));
   const runName = settings.runName ?? writeRunName(me);
-  outputs.set({ run_name: runName, base_model: settings.baseModel, adopted: 'false', reused_from_run_id: '', superseded_run_ids: '', sampler_model: '' });
+  outputs.set({
+    run_name: runName,
+    base_model: settings.baseModel,
+    adopted: 'false',
+    reused_from_run_id: '',
+    superseded_run_ids: '',
+    sampler_model: '',
+  });
   if (settings.dryRun) {
     log.info(renderPlan(settings, plannedRequests(settings, runName, lifecycleOf(settings, ctx))));
     step.status = 'dry_run';
@@ -162,7 +169,9 @@ async function createTheRun(step: StepRecord, deps: Deps, client: LoopsClient, s
   outputs.set({ ...runOutputs(run), trainer_status: '' });
   if (created.problem) throw new RunFailure('failed', `${created.problem}. Run ${run.id} was created all the same`);
   step.status = 'launched';
-  log.info(`${created.adopted ? 'Adopted' : 'Created'} run ${run.id} (${run.name ?? body.name}); sampler ${run.sampler?.baseUrl || '(none yet)'}`);
+  log.info(
+    `${created.adopted ? 'Adopted' : 'Created'} run ${run.id} (${run.name ?? body.name}); sampler ${run.sampler?.baseUrl || '(none yet)'}`,
+  );
   if (signal?.aborted) throw new RunFailure('cancelled', `The workflow was cancelled while run ${run.id} was being created`);
 }
 

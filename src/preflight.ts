@@ -44,15 +44,16 @@ function skipOrThrow(error: unknown, what: string, log: Log): void {
 export function checkModel(settings: Pick<Settings, 'baseModel' | 'maxSeqLen'>, models: SupportedModel[]): string[] {
   const model = models.find((m) => m.name === settings.baseModel);
   if (!model) {
-    const suggestions = closestNames(settings.baseModel, models.map((m) => m.name));
+    const suggestions = closestNames(
+      settings.baseModel,
+      models.map((m) => m.name),
+    );
     const hint = suggestions.length ? ` Did you mean ${suggestions.map((s) => `"${s}"`).join(' or ')}?` : '';
     return [`base_model: "${settings.baseModel}" is not a model this workspace can fine-tune on Loops.${hint}`];
   }
   const problems: string[] = [];
   if (!model.enabled) {
-    problems.push(
-      `base_model: "${model.name}" is not enabled for this workspace${model.remediation ? `: ${model.remediation}` : ''}`,
-    );
+    problems.push(`base_model: "${model.name}" is not enabled for this workspace${model.remediation ? `: ${model.remediation}` : ''}`);
   }
   if (settings.maxSeqLen !== undefined && model.maxSeqLen !== undefined && settings.maxSeqLen > model.maxSeqLen) {
     problems.push(`max_seq_len: ${settings.maxSeqLen} exceeds the maximum of ${model.maxSeqLen} for ${model.name}`);

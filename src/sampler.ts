@@ -74,7 +74,12 @@ export interface ProbeOptions {
 
 /** One GET {sampler}/v1/models, as ready (with the model to call), waiting (retry later) or failed (with the fix). */
 export async function probeSampler(opts: ProbeOptions): Promise<Probe> {
-  const transport = new Transport({ baseUrl: opts.samplerBaseUrl.replace(/\/+$/, ''), apiKey: opts.apiKey, timeoutMs: opts.timeoutMs, userAgent: opts.userAgent });
+  const transport = new Transport({
+    baseUrl: opts.samplerBaseUrl.replace(/\/+$/, ''),
+    apiKey: opts.apiKey,
+    timeoutMs: opts.timeoutMs,
+    userAgent: opts.userAgent,
+  });
   const path = '/v1/models';
   try {
     const response = await transport.send('GET', path);
@@ -103,7 +108,10 @@ function classify(error: unknown): Probe {
     return { state: 'waiting', reason: (error as NetworkError).reason };
   }
   if (error instanceof ApiError) {
-    return { state: 'failed', reason: `the sampler answered GET /v1/models with HTTP ${error.status}${error.detail ? `: ${error.detail}` : ''}, not a models list` };
+    return {
+      state: 'failed',
+      reason: `the sampler answered GET /v1/models with HTTP ${error.status}${error.detail ? `: ${error.detail}` : ''}, not a models list`,
+    };
   }
   if (error instanceof MalformedResponseError) return { state: 'failed', reason: `the sampler answered GET /v1/models with ${error.reason}` };
   return { state: 'failed', reason: `GET /v1/models on the sampler failed: ${errorMessage(error)}` };
@@ -125,10 +133,18 @@ export function samplerAsker(opts: AskerOptions): (run: { sampler?: { baseUrl: s
     const url = run.sampler?.baseUrl ?? '';
     const allowed = keyMayGo(url, opts.apiBaseUrl);
     if (!allowed.ok) {
-      if (!warned) opts.log.warning(`verify_sampler: not checked, and the API key was not sent, because ${allowed.why}. Ready rests on the API's statuses alone.`);
+      if (!warned)
+        opts.log.warning(
+          `verify_sampler: not checked, and the API key was not sent, because ${allowed.why}. Ready rests on the API's statuses alone.`,
+        );
       warned = true;
       return { state: 'skipped' };
     }
-    return probeSampler({ samplerBaseUrl: url, apiKey: opts.apiKey, timeoutMs: Math.max(1, Math.min(timeoutMs, opts.timeoutMs)), userAgent: opts.userAgent });
+    return probeSampler({
+      samplerBaseUrl: url,
+      apiKey: opts.apiKey,
+      timeoutMs: Math.max(1, Math.min(timeoutMs, opts.timeoutMs)),
+      userAgent: opts.userAgent,
+    });
   };
 }

@@ -68,7 +68,8 @@ async function stopAfterFailure(step: StepRecord, log: Log, client: LoopsClient,
     return 'The run was left running (deactivate_on_failure: false).';
   }
   try {
-    const outcome = run.status === 'INACTIVE' ? 'already_stopped' : await stopRun(client, run.id, step.status === 'cancelled' ? { hurry: HURRY } : {});
+    const outcome =
+      run.status === 'INACTIVE' ? 'already_stopped' : await stopRun(client, run.id, step.status === 'cancelled' ? { hurry: HURRY } : {});
     saveLaunchState({ stopped: true });
     if (outcome === 'already_stopped') {
       log.info(`Run ${run.id} was already stopped (status ${step.status})`);

@@ -65,7 +65,9 @@ export async function runStop(options: StopOptions = {}): Promise<void> {
       return;
     }
     const results = await stopAll(client, selected, log);
-    rows = choices.map((c) => row(c, c.holder ? (results.get(c.holder.id) ?? '') : c.run ? 'not live: nothing to stop' : 'not found: already gone'));
+    rows = choices.map((c) =>
+      row(c, c.holder ? (results.get(c.holder.id) ?? '') : c.run ? 'not live: nothing to stop' : 'not found: already gone'),
+    );
     const pick = (what: string): string[] => selected.filter((r) => results.get(r.id)?.startsWith(what)).map((r) => r.id);
     const gone = choices.filter((c) => !c.run).map((c) => c.id);
     const [stopped, already, failed] = [pick('stopped'), [...pick('already stopped'), ...gone], pick('failed')];
@@ -116,7 +118,8 @@ async function select(client: LoopsClient, selectors: Selectors, ctx: GithubCont
   const { pullRequest: pr, olderThanMinutes } = selectors;
   if (pr !== undefined || (olderThanMinutes !== undefined && selectors.runIds.length === 0)) {
     for (const o of ourRuns(runs, { owner, repo })) {
-      if (pr === undefined || o.id.place === `pr${pr}`) choices.set(o.run.id, { id: o.run.id, run: o.run, why: pr ? `pull request #${pr}` : 'this repository' });
+      if (pr === undefined || o.id.place === `pr${pr}`)
+        choices.set(o.run.id, { id: o.run.id, run: o.run, why: pr ? `pull request #${pr}` : 'this repository' });
     }
   }
   const cutoff = olderThanMinutes === undefined ? Infinity : client.serverNow().ms - olderThanMinutes * 60_000;

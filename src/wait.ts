@@ -94,7 +94,14 @@ export async function waitForReady(opts: WaitOptions): Promise<WaitResult> {
   let obs: Observation = { run: opts.initial, samplerStatus: opts.initial.sampler?.status };
   let polls = 0;
 
-  const result = (outcome: WaitOutcome, reason?: string): WaitResult => ({ ...obs, outcome, reason, polls, elapsedMs: clock.now() - start, model: poller.model });
+  const result = (outcome: WaitOutcome, reason?: string): WaitResult => ({
+    ...obs,
+    outcome,
+    reason,
+    polls,
+    elapsedMs: clock.now() - start,
+    model: poller.model,
+  });
   const timedOut = (): string =>
     `run ${obs.run.id} was not ready after ${formatSeconds(opts.timeoutMs)} (wait_timeout_seconds); ` +
     `last statuses: ${describe(obs, waitFor)}${poller.unanswered ? `; the sampler did not answer GET /v1/models (${poller.unanswered})` : ''}`;
@@ -155,7 +162,8 @@ class Poller {
         const found = await client.findDeploymentOfRun(run.id, call);
         this.deploymentId = found?.id;
         trainerStatus = found?.status;
-        if (!this.deploymentId) this.once('no-deployment', `run ${run.id} has no Loops deployment yet; waiting for the trainer deployment to be assigned`);
+        if (!this.deploymentId)
+          this.once('no-deployment', `run ${run.id} has no Loops deployment yet; waiting for the trainer deployment to be assigned`);
       } else trainerStatus = (await client.getDeployment(this.deploymentId, call)).status;
     }
     return { run, samplerStatus: run.sampler?.status, trainerStatus };
@@ -180,7 +188,8 @@ class Poller {
       return verdict;
     }
     if (probe.state === 'failed') return probe;
-    if (this.unanswered !== probe.reason) log.info(`Run ${obs.run.id}: the sampler is ACTIVE but does not answer GET /v1/models yet (${probe.reason}); waiting`);
+    if (this.unanswered !== probe.reason)
+      log.info(`Run ${obs.run.id}: the sampler is ACTIVE but does not answer GET /v1/models yet (${probe.reason}); waiting`);
     this.unanswered = probe.reason;
     return { state: 'waiting' };
   }
@@ -205,7 +214,8 @@ class Poller {
       ['trainer', previous?.trainerStatus, obs.trainerStatus],
     ];
     for (const [what, before, now] of changes) {
-      if (now !== undefined && now !== before) this.opts.log.info(`Run ${this.opts.initial.id}: ${what} ${before ? `${before} → ` : ''}${now} (${t})`);
+      if (now !== undefined && now !== before)
+        this.opts.log.info(`Run ${this.opts.initial.id}: ${what} ${before ? `${before} → ` : ''}${now} (${t})`);
     }
     if (obs.samplerStatus === SAMPLER_READY && !obs.run.sampler?.baseUrl && this.opts.waitFor !== 'trainer') {
       this.once('no-url', `Run ${this.opts.initial.id}: the sampler is ACTIVE but the API has not given its base URL yet; waiting for it`);

@@ -5,7 +5,16 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ROOT, readActionYml } from './support/runner.js';
-import { OPENAPI, SHARED_OPENAPI, SHARED_SPEC, SPEC_INPUTS, SPEC_OUTPUTS, SPEC_STOP_INPUTS, SPEC_STOP_OUTPUTS, haveShared } from './support/spec.js';
+import {
+  OPENAPI,
+  SHARED_OPENAPI,
+  SHARED_SPEC,
+  SPEC_INPUTS,
+  SPEC_OUTPUTS,
+  SPEC_STOP_INPUTS,
+  SPEC_STOP_OUTPUTS,
+  haveShared,
+} from './support/spec.js';
 
 const action = readActionYml();
 
@@ -46,7 +55,10 @@ describe('action.yml', () => {
     const evalOutputs = listed((evalHandoff.split('New outputs:')[1] ?? '').split('\n- ')[0] ?? '');
     expect([...rowNames(section('Inputs')), ...rowNames(lifeInputs), ...evalInputs].sort()).toEqual(Object.keys(SPEC_INPUTS).sort());
     expect([...rowNames(section('Outputs')), ...listed(launchOutputs), ...evalOutputs].sort()).toEqual([...SPEC_OUTPUTS].sort());
-    const stopNames = stopInputs.split('\n').filter((l) => l.startsWith('| `')).flatMap((l) => codeNames(l.split(' | ')[0] ?? ''));
+    const stopNames = stopInputs
+      .split('\n')
+      .filter((l) => l.startsWith('| `'))
+      .flatMap((l) => codeNames(l.split(' | ')[0] ?? ''));
     expect(stopNames.sort()).toEqual(Object.keys(SPEC_STOP_INPUTS).sort());
     expect(listed(stopOutputs).sort()).toEqual([...SPEC_STOP_OUTPUTS].sort());
     expect(readFileSync(OPENAPI, 'utf8')).toBe(readFileSync(SHARED_OPENAPI, 'utf8'));

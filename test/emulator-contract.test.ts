@@ -37,7 +37,7 @@ describe('new emulator answers through prism proxy --errors', () => {
   };
 
   it('lag, empty sampler URL, users and scope=org, samplers, deactivation answers: all pass', async () => {
-    const sessionId = (clean(await viaPrism.post<{ session: { id: string } }>('/v1/loops/sessions', {}))).body.session.id;
+    const sessionId = clean(await viaPrism.post<{ session: { id: string } }>('/v1/loops/sessions', {})).body.session.id;
     const created = clean(await viaPrism.post<{ run: LoopsRun }>('/v1/loops/runs', { session_id: sessionId, base_model: 'Qwen/Qwen3-8B' }));
     const run = created.body.run;
     expect([created.status, run.sampler?.base_url, run.user.email]).toEqual([200, '', 'a@example.com']);
@@ -53,7 +53,9 @@ describe('new emulator answers through prism proxy --errors', () => {
       expect(clean(await viaPrism.get(path)).status, path).toBe(200);
     }
     expect(clean(await viaPrism.get(`/v1/loops/samplers/${run.sampler?.id ?? ''}`)).status).toBe(200);
-    const next = clean(await viaPrism.post<{ run: LoopsRun }>('/v1/loops/runs', { session_id: sessionId, base_model: 'Qwen/Qwen3-8B', reuse_from_run_id: run.id }));
+    const next = clean(
+      await viaPrism.post<{ run: LoopsRun }>('/v1/loops/runs', { session_id: sessionId, base_model: 'Qwen/Qwen3-8B', reuse_from_run_id: run.id }),
+    );
     expect(next.body.run.deployment_id).toBe(run.deployment_id);
     const conflict = clean(await viaPrism.deactivate(run.id));
     expect([conflict.status, conflict.body]).toEqual([409, { detail: 'Run is already inactive' }]);

@@ -93,7 +93,11 @@ describe('read-after-write lag (readAfterWriteMs)', () => {
     expect(await api.listRuns(`?run_id=${run.id}&scope=org`)).toEqual([]);
     expect((await api.getDeployment(run.deployment_id ?? '')).status).toBe(404);
     expect((await api.get<{ deployments: unknown[] }>('/v1/loops/deployments')).body.deployments).toEqual([]);
-    expect(current().runs().map((r) => r.id)).toEqual([run.id]);
+    expect(
+      current()
+        .runs()
+        .map((r) => r.id),
+    ).toEqual([run.id]);
 
     clock.advance(999);
     expect((await api.getRun(run.id)).status).toBe(404);

@@ -43,7 +43,11 @@ describe('reuse', () => {
     expect([await statusOf(first.id), await statusOf(second.id), await statusOf(third.id)]).toEqual(['INACTIVE', 'INACTIVE', 'ACTIVE']);
     const d = (await api.getDeployment(first.deployment_id ?? '')).body.deployment;
     expect([d.active_run_id, d.latest_run_id]).toEqual([third.id, third.id]);
-    expect(current().deployments().map((x) => x.runIds)).toEqual([[first.id, second.id, third.id]]);
+    expect(
+      current()
+        .deployments()
+        .map((x) => x.runIds),
+    ).toEqual([[first.id, second.id, third.id]]);
   });
 
   it('reuse_from_session_id takes the newest run of that session and base model', async () => {
@@ -161,7 +165,10 @@ describe('emulator.createRun and createSession', () => {
     const sessionId = current().createSession();
     expect((await api.get(`/v1/loops/sessions/${sessionId}`)).status).toBe(200);
     const hourAgo = clock.t - 3_600_000;
-    const old = current().createRun({ session_id: sessionId, base_model: 'Qwen/Qwen3-8B', name: 'other/repo/pr1' }, { key: 'other-key', createdAt: hourAgo });
+    const old = current().createRun(
+      { session_id: sessionId, base_model: 'Qwen/Qwen3-8B', name: 'other/repo/pr1' },
+      { key: 'other-key', createdAt: hourAgo },
+    );
     expect(old).toMatchObject({ name: 'other/repo/pr1', created_at: new Date(hourAgo).toISOString(), user: { email: 'other@example.com' } });
     expect(old.sampler?.status.name).toBe('ACTIVE'); // its timeline ran an hour ago
     expect((await api.getDeployment(old.deployment_id ?? '')).body.deployment.status.name).toBe('RUNNING');

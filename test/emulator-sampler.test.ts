@@ -156,7 +156,11 @@ describe('GET {sampler base_url}/v1/models', () => {
     expect(codes).toEqual([502, 502, 200]);
     const path = `/sampler/${run.sampler?.model_id ?? ''}/v1/models`;
     const seen = current().requests.filter((r) => r.path === path);
-    expect(seen.map((r) => [r.method, r.status])).toEqual([['GET', 502], ['GET', 502], ['GET', 200]]);
+    expect(seen.map((r) => [r.method, r.status])).toEqual([
+      ['GET', 502],
+      ['GET', 502],
+      ['GET', 200],
+    ]);
     expect(seen[0]?.headers['authorization']).toBe('Bearer test-key');
     expect((await api.call('GET', '/v1/loops/capabilities')).status).toBe(429);
   });

@@ -120,9 +120,11 @@ describe('Loops emulator', () => {
 
         const getRun = async () => ((await (await api.call('GET', `/v1/loops/runs/${run.id}`)).json()) as { run: LoopsRun }).run;
         const getDep = async () =>
-          ((await (await api.call('GET', `/v1/loops/deployments/${run.deployment_id}`)).json()) as {
-            deployment: Record<string, unknown> & { status: { name: string } };
-          }).deployment;
+          (
+            (await (await api.call('GET', `/v1/loops/deployments/${run.deployment_id}`)).json()) as {
+              deployment: Record<string, unknown> & { status: { name: string } };
+            }
+          ).deployment;
 
         const d0 = await getDep();
         expect(d0.status).toEqual({ name: 'CREATED' });
@@ -240,8 +242,7 @@ describe('Loops emulator', () => {
   describe('validation (422)', () => {
     async function create(body: unknown, headers: Record<string, string> = {}) {
       const sessionId = await api.session();
-      const payload =
-        typeof body === 'object' && body !== null && !Array.isArray(body) ? { session_id: sessionId, ...body } : body;
+      const payload = typeof body === 'object' && body !== null && !Array.isArray(body) ? { session_id: sessionId, ...body } : body;
       const res = await api.call('POST', '/v1/loops/runs', payload, headers);
       return { status: res.status, body: (await res.json()) as { detail: Record<string, unknown>[] } };
     }
@@ -478,9 +479,7 @@ describe('Loops emulator options', () => {
 
   it('rate limit answers 429 with Retry-After (before auth)', async () => {
     emu = await startEmulator({ rateLimit: { perSecond: 2, burst: 3 } });
-    const codes = await Promise.all(
-      Array.from({ length: 5 }, async () => (await api.call('GET', '/v1/loops/capabilities')).status),
-    );
+    const codes = await Promise.all(Array.from({ length: 5 }, async () => (await api.call('GET', '/v1/loops/capabilities')).status));
     expect(codes.filter((c) => c === 200)).toHaveLength(3);
     expect(codes.filter((c) => c === 429)).toHaveLength(2);
     const limited = await fetch(`${emu.url}/v1/loops/capabilities`); // no auth: still 429

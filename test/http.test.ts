@@ -154,10 +154,14 @@ describe('Transport: the key', () => {
 
   it('does not send the key again when a foreign host redirects back to the API origin', async () => {
     let apiOrigin = '';
-    const other = await serve((_req, res) => {
-      res.writeHead(302, { location: `${apiOrigin}/back` });
-      res.end();
-    }, '::', 'localhost');
+    const other = await serve(
+      (_req, res) => {
+        res.writeHead(302, { location: `${apiOrigin}/back` });
+        res.end();
+      },
+      '::',
+      'localhost',
+    );
     const api = await serve((req, res) => {
       if (req.url === '/back') json(res, 200, { ok: true });
       else {
@@ -206,17 +210,15 @@ describe('Transport: writes and redirects', () => {
     });
     const lines: string[] = [];
     const error = await client(api.origin, lines)
-      .createRun(
-        {
-          session_id: 's',
-          base_model: 'Qwen/Qwen3-8B',
-          name: 'n',
-          lora_rank: 1,
-          scale_down_delay_seconds: 1,
-          availability_model: 'dedicated',
-          replicas: 1,
-        },
-      )
+      .createRun({
+        session_id: 's',
+        base_model: 'Qwen/Qwen3-8B',
+        name: 'n',
+        lora_rank: 1,
+        scale_down_delay_seconds: 1,
+        availability_model: 'dedicated',
+        replicas: 1,
+      })
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ApiError);
     expect((error as ApiError).message).toContain('POST /v1/loops/runs failed: HTTP 308');

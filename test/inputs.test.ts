@@ -144,7 +144,8 @@ describe('parseInputs', () => {
 
   it('knows the loopback hosts', () => {
     for (const host of ['localhost', '127.0.0.1', '127.5.6.7', '[::1]', '::1']) expect(isLoopbackHost(host)).toBe(true);
-    for (const host of ['10.0.0.1', '127.example.com', 'localhost.example.com', '0.0.0.0', 'evil.localhost']) expect(isLoopbackHost(host)).toBe(false);
+    for (const host of ['10.0.0.1', '127.example.com', 'localhost.example.com', '0.0.0.0', 'evil.localhost'])
+      expect(isLoopbackHost(host)).toBe(false);
   });
 
   it('hints when a sampler checkpoint is given', () => {

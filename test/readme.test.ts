@@ -69,7 +69,6 @@ function code(cell: string): string | undefined {
   return m ? m[1] : undefined;
 }
 
-
 const action = readActionYml();
 const sorted = (names: string[]): string[] => [...names].sort();
 
@@ -131,7 +130,9 @@ describe('README tables', () => {
 });
 
 describe('README examples', () => {
-  const files = readdirSync(EXAMPLES).filter((f) => /\.ya?ml$/.test(f)).sort();
+  const files = readdirSync(EXAMPLES)
+    .filter((f) => /\.ya?ml$/.test(f))
+    .sort();
 
   it('there are example workflow files', () => {
     expect(files.length).toBeGreaterThanOrEqual(5);

@@ -51,9 +51,13 @@ describe('LICENSE, CHANGELOG.md and SECURITY.md', () => {
   it('CHANGELOG.md lists released versions newest first, each with a date', () => {
     const released = [...read('CHANGELOG.md').matchAll(/^## (\d+\.\d+\.\d+) — (\d{4}-\d{2}-\d{2})$/gm)].map((m) => m[1] as string);
     const versions = released.map((v) => parseVersion(v)).map((v) => [v?.major ?? 0, v?.minor ?? 0, v?.patch ?? 0]);
-    const sorted = [...versions].sort((a, b) => (b[0] as number) - (a[0] as number) || (b[1] as number) - (a[1] as number) || (b[2] as number) - (a[2] as number));
+    const sorted = [...versions].sort(
+      (a, b) => (b[0] as number) - (a[0] as number) || (b[1] as number) - (a[1] as number) || (b[2] as number) - (a[2] as number),
+    );
     expect(versions).toEqual(sorted);
-    const other = [...read('CHANGELOG.md').matchAll(/^## (.*)$/gm)].map((m) => m[1] as string).filter((h) => h !== 'Unreleased' && !/^\d+\.\d+\.\d+ — \d{4}-\d{2}-\d{2}$/.test(h));
+    const other = [...read('CHANGELOG.md').matchAll(/^## (.*)$/gm)]
+      .map((m) => m[1] as string)
+      .filter((h) => h !== 'Unreleased' && !/^\d+\.\d+\.\d+ — \d{4}-\d{2}-\d{2}$/.test(h));
     expect(other, 'headings that are neither Unreleased nor "X.Y.Z — YYYY-MM-DD"').toEqual([]);
   });
 
@@ -83,7 +87,8 @@ describe('the User-Agent', () => {
   });
 
   it('is read from minified code: a template over the nearest inlined package.json, or a literal', () => {
-    const minified = 'const Ae={rE:"9.9.9"};function f(){const Ae={rE:"0.0.1"}}const Ae={rE:"1.2.3",x:1};const Ce=`baseten-loops-launch/${Ae.rE}`;';
+    const minified =
+      'const Ae={rE:"9.9.9"};function f(){const Ae={rE:"0.0.1"}}const Ae={rE:"1.2.3",x:1};const Ce=`baseten-loops-launch/${Ae.rE}`;';
     expect(bundleUserAgentVersion(minified)).toBe('1.2.3');
     expect(bundleUserAgentVersion('const $a={v:"2.0.0"};x=`baseten-loops-launch/${$a.v}`')).toBe('2.0.0');
     expect(bundleUserAgentVersion('ua:"baseten-loops-launch/3.1.4"')).toBe('3.1.4');
@@ -158,7 +163,10 @@ Intro.
       const before = read(name);
       const after = setPackageVersion(before, '7.8.9');
       const changed = after.split('\n').filter((line, i) => line !== before.split('\n')[i]);
-      expect(changed.map((l) => l.trim()), name).toEqual(name === 'package.json' ? ['"version": "7.8.9",'] : ['"version": "7.8.9",', '"version": "7.8.9",']);
+      expect(
+        changed.map((l) => l.trim()),
+        name,
+      ).toEqual(name === 'package.json' ? ['"version": "7.8.9",'] : ['"version": "7.8.9",', '"version": "7.8.9",']);
       expect(after.split('\n')).toHaveLength(before.split('\n').length);
     }
   });
@@ -190,7 +198,7 @@ Intro.
       write('dist/stop/index.js', '');
       expect(checkActions(root)).toEqual([]);
       write('stop/action.yml', 'name: Stop\nruns:\n  using: node20\n  main: ../dist/stop/index.js\n');
-      expect(checkActions(root)).toEqual(['stop/action.yml: runs.using is node20, the root action\'s is node24']);
+      expect(checkActions(root)).toEqual(["stop/action.yml: runs.using is node20, the root action's is node24"]);
     } finally {
       rmSync(root, { recursive: true, force: true });
     }
@@ -201,7 +209,13 @@ Intro.
   });
 
   it('release notes are the changelog section, then a pin line per action', () => {
-    const notes = releaseNotes({ section: '- New thing.', version: '1.1.0', repo: 'acme/loops', commit: 'a'.repeat(40), actionPaths: ['', '/stop'] });
+    const notes = releaseNotes({
+      section: '- New thing.',
+      version: '1.1.0',
+      repo: 'acme/loops',
+      commit: 'a'.repeat(40),
+      actionPaths: ['', '/stop'],
+    });
     expect(notes.startsWith('- New thing.\n\n---\n')).toBe(true);
     expect(notes).toContain('`acme/loops@v1.1.0`');
     expect(notes).toContain('`acme/loops@v1`');
@@ -210,7 +224,14 @@ Intro.
 
   it('release notes link to the files of the release, not to paths relative to the release page', () => {
     const section = 'See [SECURITY.md](SECURITY.md), [the doc](./docs/a.md#x), [site](https://x.test/a), [top](#top) and [root](/abs).';
-    const notes = releaseNotes({ section, version: '1.1.0', repo: 'acme/loops', commit: 'a'.repeat(40), actionPaths: [''], serverUrl: 'https://ghe.test' });
+    const notes = releaseNotes({
+      section,
+      version: '1.1.0',
+      repo: 'acme/loops',
+      commit: 'a'.repeat(40),
+      actionPaths: [''],
+      serverUrl: 'https://ghe.test',
+    });
     expect(notes.split('\n')[0]).toBe(
       'See [SECURITY.md](https://ghe.test/acme/loops/blob/v1.1.0/SECURITY.md), [the doc](https://ghe.test/acme/loops/blob/v1.1.0/docs/a.md#x), [site](https://x.test/a), [top](#top) and [root](/abs).',
     );
@@ -286,11 +307,12 @@ describe('npm run release, dry run in a temporary clone', () => {
       expect(read(bundle, clone)).not.toContain(`"${pkg.version}"`);
     }
     const changed = execFileSync('git', ['status', '--porcelain'], { cwd: clone, env, encoding: 'utf8' }).split('\n').filter(Boolean);
-    expect(changed.map((l) => l.slice(3)).filter((f) => !f.startsWith('dist/')).sort()).toEqual([
-      'CHANGELOG.md',
-      'package-lock.json',
-      'package.json',
-    ]);
+    expect(
+      changed
+        .map((l) => l.slice(3))
+        .filter((f) => !f.startsWith('dist/'))
+        .sort(),
+    ).toEqual(['CHANGELOG.md', 'package-lock.json', 'package.json']);
 
     for (const command of [
       'git add package.json package-lock.json CHANGELOG.md dist',

@@ -115,8 +115,6 @@ describe('withRetry', () => {
     ).catch((e: unknown) => e);
     expect(calls).toBe(4);
     expect(error).toBeInstanceOf(RetriesExhaustedError);
-    expect((error as Error).message).toBe(
-      'GET /v1/loops/runs/r failed: HTTP 500 Internal Server Error: boom (gave up after 4 attempts)',
-    );
+    expect((error as Error).message).toBe('GET /v1/loops/runs/r failed: HTTP 500 Internal Server Error: boom (gave up after 4 attempts)');
   });
 });

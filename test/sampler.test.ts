@@ -20,7 +20,13 @@ describe('keyMayGo', () => {
   const api = 'https://api.baseten.co';
 
   it('allows https on the API’s own registrable domain, and http to loopback', () => {
-    for (const url of ['https://model-x.api.baseten.co/environments/loops/sync', 'https://baseten.co/s', 'http://127.0.0.1:9999/sampler/x', 'http://localhost/s', 'http://[::1]:80/s']) {
+    for (const url of [
+      'https://model-x.api.baseten.co/environments/loops/sync',
+      'https://baseten.co/s',
+      'http://127.0.0.1:9999/sampler/x',
+      'http://localhost/s',
+      'http://[::1]:80/s',
+    ]) {
       expect(keyMayGo(url, api), url).toEqual({ ok: true });
     }
   });
@@ -44,7 +50,13 @@ describe('keyMayGo', () => {
 
 describe('baseModelOf', () => {
   it('is the entry without a parent, wherever it is in the list', () => {
-    const list = { object: 'list', data: [{ id: 'step-100', parent: 'Qwen/Qwen3-8B' }, { id: 'Qwen/Qwen3-8B', parent: null }] };
+    const list = {
+      object: 'list',
+      data: [
+        { id: 'step-100', parent: 'Qwen/Qwen3-8B' },
+        { id: 'Qwen/Qwen3-8B', parent: null },
+      ],
+    };
     expect(baseModelOf(list)).toBe('Qwen/Qwen3-8B');
     expect(baseModelOf({ data: [{ id: 'm' }] })).toBe('m');
   });

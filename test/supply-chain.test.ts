@@ -230,7 +230,9 @@ jobs:
       const workflow = parse(source) as Workflow;
       const planted = `${source.trimEnd()}\n  planted:\n    runs-on: ubuntu-latest\n    steps:\n      - run: 'true'\n`;
       const withoutWorkflowLevel = workflow.permissions === undefined ? planted : planted.replace(/^permissions:.*\n(?: {2}.*\n)*/m, '');
-      expect(checkPermissions(withoutWorkflowLevel), name).toContain('jobs.planted: no permissions (neither the job nor the workflow declares them)');
+      expect(checkPermissions(withoutWorkflowLevel), name).toContain(
+        'jobs.planted: no permissions (neither the job nor the workflow declares them)',
+      );
     }
   });
 });
@@ -264,8 +266,13 @@ describe('Dependabot', () => {
     expect(job?.if).toBe("github.event.pull_request.user.login == 'dependabot[bot]'");
     expect(job?.permissions).toEqual({ contents: 'read' });
     const runs = (job?.steps ?? []).map((s) => text(s.run)).join('\n');
-    const order = ['npm ci', 'npm run build', 'git diff --quiet -- dist/', 'git status --porcelain -- dist/', 'exit 1'].map((c) => runs.indexOf(c));
-    expect(order.every((i) => i >= 0), runs).toBe(true);
+    const order = ['npm ci', 'npm run build', 'git diff --quiet -- dist/', 'git status --porcelain -- dist/', 'exit 1'].map((c) =>
+      runs.indexOf(c),
+    );
+    expect(
+      order.every((i) => i >= 0),
+      runs,
+    ).toBe(true);
     expect([...order].sort((a, b) => a - b)).toEqual(order);
     expect(runs).toContain('gh pr checkout $PR_NUMBER && npm ci && npm run build && git add dist && git commit');
     expect(runs).toMatch(/::error title=dist\/ is stale::.*\$fix/);
@@ -297,7 +304,10 @@ describe('the release workflow', () => {
   it('releases with contents: write only after verify: the GitHub release with the CHANGELOG notes, then the major tag', () => {
     expect(jobs.release?.needs).toBe('verify');
     expect(jobs.release?.permissions).toEqual({ contents: 'write' });
-    expect(jobs.release?.steps?.some((s) => s.uses !== undefined), 'the job that can write runs no action').toBe(false);
+    expect(
+      jobs.release?.steps?.some((s) => s.uses !== undefined),
+      'the job that can write runs no action',
+    ).toBe(false);
     const release = runs('release');
     expect(release).toContain('gh release create "$TAG" --repo "$GITHUB_REPOSITORY" --verify-tag --title "$TAG" --notes "$NOTES"');
     expect(jobs.release?.steps?.[0]?.env).toMatchObject({ NOTES: '${{ needs.verify.outputs.notes }}' });

@@ -55,17 +55,15 @@ async function setup(
   });
   open.push({ emulator, client });
   const sessionId = await client.createSession();
-  const run = await client.createRun(
-    {
-      session_id: sessionId,
-      base_model: 'Qwen/Qwen3-8B',
-      name: 'wait-test',
-      lora_rank: 8,
-      scale_down_delay_seconds: 60,
-      availability_model: 'dedicated',
-      replicas: 1,
-    },
-  );
+  const run = await client.createRun({
+    session_id: sessionId,
+    base_model: 'Qwen/Qwen3-8B',
+    name: 'wait-test',
+    lora_rank: 8,
+    scale_down_delay_seconds: 60,
+    availability_model: 'dedicated',
+    replicas: 1,
+  });
   return { emulator, client, run, log };
 }
 
@@ -109,9 +107,7 @@ describe('assess', () => {
   });
 
   it('fails on every terminal sampler status when the sampler is waited for', () => {
-    expect([...SAMPLER_TERMINAL].sort()).toEqual(
-      ['BUILD_FAILED', 'BUILD_STOPPED', 'DEACTIVATING', 'DEPLOY_FAILED', 'FAILED', 'INACTIVE'].sort(),
-    );
+    expect([...SAMPLER_TERMINAL].sort()).toEqual(['BUILD_FAILED', 'BUILD_STOPPED', 'DEACTIVATING', 'DEPLOY_FAILED', 'FAILED', 'INACTIVE'].sort());
     for (const status of SAMPLER_TERMINAL) {
       for (const waitFor of ['sampler', 'all'] as WaitFor[]) {
         expect(assess(waitFor, obs(status, 'RUNNING'))).toEqual({ state: 'failed', reason: `the sampler is ${status}` });

@@ -161,7 +161,9 @@ function usesThisAction(source: string): Array<{ job: string; step: Step; jobDef
 }
 
 function grantsPullRequestWrite(permissions: unknown): boolean {
-  return permissions === 'write-all' || (typeof permissions === 'object' && permissions !== null && (permissions as Obj)['pull-requests'] === 'write');
+  return (
+    permissions === 'write-all' || (typeof permissions === 'object' && permissions !== null && (permissions as Obj)['pull-requests'] === 'write')
+  );
 }
 
 /**
@@ -361,7 +363,9 @@ jobs:
     expect(launch?.step.with?.leg_key).toBe('${{ toJSON(matrix) }}');
     // An axis that is no input of the action (the legs differ only in what reaches the script).
     const axes = Object.keys(workflow.jobs?.[launch?.job ?? '']?.strategy?.matrix ?? {});
-    const inputs = Object.values(launch?.step.with ?? {}).map(String).join('\n');
+    const inputs = Object.values(launch?.step.with ?? {})
+      .map(String)
+      .join('\n');
     expect(axes.filter((axis) => !inputs.includes(`matrix.${axis}`)).length).toBeGreaterThan(0);
   });
 
@@ -385,11 +389,26 @@ jobs:
       const workflow = parseExample(name);
       const values = Object.values(workflow.jobs ?? {}).flatMap(envValues);
       if (!values.some((v) => /outputs\.(openai_base_url|sampler_base_url|sampler_model)\b/.test(v))) continue;
-      expect(values.some((v) => v.includes('outputs.openai_base_url')), name).toBe(true);
-      expect(values.some((v) => v.includes('outputs.sampler_model')), name).toBe(true);
-      expect(values.filter((v) => v.includes('outputs.sampler_base_url')), name).toEqual([]);
+      expect(
+        values.some((v) => v.includes('outputs.openai_base_url')),
+        name,
+      ).toBe(true);
+      expect(
+        values.some((v) => v.includes('outputs.sampler_model')),
+        name,
+      ).toBe(true);
+      expect(
+        values.filter((v) => v.includes('outputs.sampler_base_url')),
+        name,
+      ).toEqual([]);
     }
-    for (const name of ['pr-finetune-eval.yml', 'matrix.yml', 'train-and-eval-one-job.yml', 'two-base-models-one-session.yml', 'fork-safe-dry-run.yml']) {
+    for (const name of [
+      'pr-finetune-eval.yml',
+      'matrix.yml',
+      'train-and-eval-one-job.yml',
+      'two-base-models-one-session.yml',
+      'fork-safe-dry-run.yml',
+    ]) {
       expect(readExample(name), name).toMatch(/OPENAI_BASE_URL: \$\{\{ (needs\.[\w-]+|steps\.loops)\.outputs\.openai_base_url \}\}/);
     }
   });
@@ -404,10 +423,19 @@ jobs:
     const script = join(ROOT, '.ci/run');
     expect(statSync(script).mode & 0o111, '.ci/run is executable').not.toBe(0);
     const source = readFileSync(script, 'utf8');
-    const order = ['npm ci', 'npm run -s typecheck', 'npm run -s lint', 'npm run -s build', 'git diff --exit-code', 'npm test', 'npm run -s smoke'].map((c) =>
-      source.indexOf(c),
-    );
-    expect(order.every((i) => i >= 0), source).toBe(true);
+    const order = [
+      'npm ci',
+      'npm run -s typecheck',
+      'npm run -s lint',
+      'npm run -s build',
+      'git diff --exit-code',
+      'npm test',
+      'npm run -s smoke',
+    ].map((c) => source.indexOf(c));
+    expect(
+      order.every((i) => i >= 0),
+      source,
+    ).toBe(true);
     expect([...order].sort((a, b) => a - b)).toEqual(order);
     expect(source).toMatch(/^set -euo pipefail$/m);
   });

@@ -153,9 +153,7 @@ export class LoopsClient {
   private call<T>(request: Request<T>, opts: CallOptions): Promise<T> {
     const { hurry } = opts;
     const base = this.options.policy;
-    const policy = hurry
-      ? { ...base, maxRetries: Math.min(hurry.maxRetries, base.maxRetries), maxRetryAfterMs: hurry.maxRetryAfterMs }
-      : base;
+    const policy = hurry ? { ...base, maxRetries: Math.min(hurry.maxRetries, base.maxRetries), maxRetryAfterMs: hurry.maxRetryAfterMs } : base;
     const timeoutMs = hurry ? Math.min(hurry.timeoutMs, this.options.timeoutMs) : this.options.timeoutMs;
     const attempt = async (): Promise<T> => {
       const response = await this.transport.send(request.method, request.path, request.body, timeoutMs);

@@ -103,9 +103,7 @@ export class Transport {
       const timer = setTimeout(() => {
         // Settle first: destroying the message emits 'aborted' at once, which would otherwise
         // report a stalled body as a closed connection.
-        finish(() =>
-          reject(new NetworkError(method, route, `timeout after ${formatSeconds(timeoutMs)}`, { ambiguous: true })),
-        );
+        finish(() => reject(new NetworkError(method, route, `timeout after ${formatSeconds(timeoutMs)}`, { ambiguous: true })));
         message?.destroy();
       }, timeoutMs);
 

@@ -185,9 +185,7 @@ export function parseDeploymentList(body: unknown): Array<Deployment & { runIds:
     const d = item as Obj;
     const id = optionalString(d, 'id');
     if (!id) return [];
-    const runIds = [optionalString(d, 'active_run_id'), optionalString(d, 'latest_run_id')].filter(
-      (v): v is string => v !== undefined,
-    );
+    const runIds = [optionalString(d, 'active_run_id'), optionalString(d, 'latest_run_id')].filter((v): v is string => v !== undefined);
     return [{ id, status: statusName(d), runIds }];
   });
 }
@@ -204,8 +202,7 @@ export function parseCapabilities(body: unknown): SupportedModel[] {
       (v): v is number => typeof v === 'number' && Number.isInteger(v) && v > 0,
     );
     const details = model.enablement_details;
-    const remediation =
-      details && typeof details === 'object' ? optionalString(details as Obj, 'remediation') : undefined;
+    const remediation = details && typeof details === 'object' ? optionalString(details as Obj, 'remediation') : undefined;
     return { name: string(model, 'model_name', where), maxSeqLen, enabled: model.enabled !== false, remediation };
   });
 }

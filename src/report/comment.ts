@@ -72,7 +72,9 @@ const STATE_TEXT: Record<RunState, string> = { 'this run': '**live** (this run)'
 
 /** The runs table, with its machine-readable copy. */
 export function renderRuns(rows: RunRow[]): string {
-  const safe = rows.slice(0, 20).map((r) => ({ id: r.id.replace(/[^A-Za-z0-9_-]/g, ''), sha7: r.sha7.replace(/[^0-9a-f]/g, ''), state: r.state }));
+  const safe = rows
+    .slice(0, 20)
+    .map((r) => ({ id: r.id.replace(/[^A-Za-z0-9_-]/g, ''), sha7: r.sha7.replace(/[^0-9a-f]/g, ''), state: r.state }));
   return [
     RUNS_START,
     '#### Runs of this pull request from this step',

@@ -78,13 +78,25 @@ export async function upsertComment(ctx: CommentContext, token: string, data: Co
 }
 
 /** Marks runs as stopped in every runs table of this action's comments on the pull request. */
-export async function markRunsStopped(ctx: CommentContext, token: string, stopped: ReadonlySet<string>, log: Log, timeoutMs = 30_000): Promise<void> {
+export async function markRunsStopped(
+  ctx: CommentContext,
+  token: string,
+  stopped: ReadonlySet<string>,
+  log: Log,
+  timeoutMs = 30_000,
+): Promise<void> {
   await withThread(ctx, token, log, timeoutMs, async (thread) => {
     for (const comment of thread.own) {
       const body = comment.body ?? '';
       const rows = body.startsWith(MARKER_PREFIX) ? parseRuns(body) : undefined;
       if (!rows?.some((r) => stopped.has(r.id) && r.state !== 'stopped')) continue;
-      await thread.update(comment.id, withRuns(body, rows.map((r) => (stopped.has(r.id) ? { ...r, state: 'stopped' as const } : r))));
+      await thread.update(
+        comment.id,
+        withRuns(
+          body,
+          rows.map((r) => (stopped.has(r.id) ? { ...r, state: 'stopped' as const } : r)),
+        ),
+      );
       log.info(`Updated the pull request comment (${comment.html_url ?? comment.id}): runs marked stopped`);
     }
   });

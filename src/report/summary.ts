@@ -51,7 +51,9 @@ export function summaryRows(data: SummaryData): Array<[string, string]> {
 }
 
 function statusText(data: SummaryData): string {
-  const detail = [data.samplerStatus ? `sampler ${data.samplerStatus}` : '', data.trainerStatus ? `trainer ${data.trainerStatus}` : ''].filter(Boolean);
+  const detail = [data.samplerStatus ? `sampler ${data.samplerStatus}` : '', data.trainerStatus ? `trainer ${data.trainerStatus}` : ''].filter(
+    Boolean,
+  );
   return detail.length ? `${data.status} (${detail.join(', ')})` : data.status;
 }
 

@@ -247,7 +247,10 @@ describe('(b) the bundle against the emulator behind prism proxy --errors', () =
     const postResult = post ? await runPostStep(main, post) : undefined;
     const exchanges = recorder.exchanges.slice(from);
     const why = transcript({ stdout: main.stdout + (postResult?.stdout ?? ''), stderr: main.stderr }, exchanges);
-    expect(exchanges.filter((e) => e.violations !== undefined), why).toEqual([]);
+    expect(
+      exchanges.filter((e) => e.violations !== undefined),
+      why,
+    ).toEqual([]);
     expect(violationLines(prism.log().slice(logFrom)), why).toEqual([]);
     // The sampler is another host (its /v1/models is called directly, not through the API): only API requests count.
     const apiRequests = emulator.requests.slice(emulatorFrom).filter((r) => r.path.startsWith('/v1/loops/'));
@@ -310,7 +313,7 @@ describe('(b) the bundle against the emulator behind prism proxy --errors', () =
     expect(exchanges.map((e) => `${routeOf(e)} ${e.status}`)).toEqual(['GET /v1/loops/sessions/{session_id} 404']);
   });
 
-  it("a 422 from the emulator (FastAPI validation body) passes the description and its detail is shown", async () => {
+  it('a 422 from the emulator (FastAPI validation body) passes the description and its detail is shown', async () => {
     emulator.fault({
       method: 'POST',
       path: '/v1/loops/runs',
@@ -331,7 +334,10 @@ describe('(b) the bundle against the emulator behind prism proxy --errors', () =
     const why = transcript(main, exchanges);
     expect(main.code, why).toBe(1);
     expect(main.stdout, why).toMatch(/::error::.*401/);
-    expect(exchanges.every((e) => e.status === 401), why).toBe(true);
+    expect(
+      exchanges.every((e) => e.status === 401),
+      why,
+    ).toBe(true);
   });
 
   it('capabilities unavailable (404): preflight is skipped with a warning and the run is created', async () => {

@@ -9,7 +9,6 @@ import type { StepResult } from '../support/runner.js';
 const KEY = 'loops-e2e-errors-key-a81d';
 const MODEL = 'Qwen/Qwen3-8B';
 
-
 const test = stepTest({ apiKeys: [KEY], samplerTimeline: [{ status: 'ACTIVE' }] });
 
 function inputs(emulator: Emulator, extra: Record<string, string | number | boolean> = {}) {
@@ -106,9 +105,7 @@ describe.concurrent('error text, end to end', () => {
     });
     const result = await step({ inputs: inputs(emulator, { preflight: false }) });
     expectCleanFailure(result);
-    expect(errorText(result)).toContain(
-      'POST /v1/loops/runs failed: HTTP 409 Conflict: Organization GPU quota exhausted for H100',
-    );
+    expect(errorText(result)).toContain('POST /v1/loops/runs failed: HTTP 409 Conflict: Organization GPU quota exhausted for H100');
   });
 
   test('a non-JSON error body is shown as a short excerpt', async ({ loops, step }) => {

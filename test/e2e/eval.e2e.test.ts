@@ -49,27 +49,30 @@ async function recordingProxy(): Promise<{ url: string; seen: string[]; close():
 }
 
 describe('ready means the sampler answers', () => {
-  test.concurrent('ready only once GET /v1/models answers: 503s first, then 200; the outputs carry what an eval job needs', async ({ loops, step }) => {
-    const emulator = await loops();
-    emulator.fault({ method: 'GET', path: MODELS, kind: 'status', status: 503, body: { detail: 'warming up' }, times: 3 });
-    const result = await step({ inputs: inputs(emulator) });
-    expect(result.code, result.stdout).toBe(0);
-    expect(result.outputs.status).toBe('ready');
-    const answers = probes(emulator).map((r) => r.status);
-    expect(answers).toEqual([503, 503, 503, 200]);
-    const run = emulator.runs()[0];
-    expect(result.outputs).toMatchObject({
-      sampler_model: MODEL,
-      openai_base_url: `${run?.sampler?.base_url}/v1`,
-      sampler_deployment_id: run?.sampler?.deployment_id,
-      sampler_model_id: run?.sampler?.model_id,
-    });
-    // The key went to the sampler (loopback here), as Bearer.
-    expect(probes(emulator).every((r) => r.headers.authorization === `Bearer ${KEY}`)).toBe(true);
-    expect(result.stdout.match(/does not answer GET \/v1\/models yet/g)).toHaveLength(1);
-    expect(result.summary).toContain(`<th align="left">Sampler model</th><td>${MODEL}</td>`);
-    expect(result.summary).toContain(`<th align="left">OpenAI base URL</th><td>${run?.sampler?.base_url}/v1</td>`);
-  });
+  test.concurrent(
+    'ready only once GET /v1/models answers: 503s first, then 200; the outputs carry what an eval job needs',
+    async ({ loops, step }) => {
+      const emulator = await loops();
+      emulator.fault({ method: 'GET', path: MODELS, kind: 'status', status: 503, body: { detail: 'warming up' }, times: 3 });
+      const result = await step({ inputs: inputs(emulator) });
+      expect(result.code, result.stdout).toBe(0);
+      expect(result.outputs.status).toBe('ready');
+      const answers = probes(emulator).map((r) => r.status);
+      expect(answers).toEqual([503, 503, 503, 200]);
+      const run = emulator.runs()[0];
+      expect(result.outputs).toMatchObject({
+        sampler_model: MODEL,
+        openai_base_url: `${run?.sampler?.base_url}/v1`,
+        sampler_deployment_id: run?.sampler?.deployment_id,
+        sampler_model_id: run?.sampler?.model_id,
+      });
+      // The key went to the sampler (loopback here), as Bearer.
+      expect(probes(emulator).every((r) => r.headers.authorization === `Bearer ${KEY}`)).toBe(true);
+      expect(result.stdout.match(/does not answer GET \/v1\/models yet/g)).toHaveLength(1);
+      expect(result.summary).toContain(`<th align="left">Sampler model</th><td>${MODEL}</td>`);
+      expect(result.summary).toContain(`<th align="left">OpenAI base URL</th><td>${run?.sampler?.base_url}/v1</td>`);
+    },
+  );
 
   test.concurrent('the base model is the entry without a parent, even when adapters are listed first', async ({ loops, step }) => {
     const emulator = await loops();
@@ -144,7 +147,7 @@ describe('a sampler that scaled to zero is woken', () => {
   });
 });
 
-describe('the key stays on the API\'s domain', () => {
+describe("the key stays on the API's domain", () => {
   for (const elsewhere of ['http://sampler.elsewhere.test/sampler/x', 'https://model-x.elsewhere.test/environments/loops/sync']) {
     test.concurrent(`a sampler at ${elsewhere}: not checked, the key never sent there, ready on the statuses`, async ({ loops, step }) => {
       const proxy = await recordingProxy();
@@ -156,7 +159,9 @@ describe('the key stays on the API\'s domain', () => {
         });
         expect(result.code, result.stdout).toBe(0);
         expect(result.outputs).toMatchObject({ status: 'ready', sampler_model: '', openai_base_url: `${elsewhere}/v1` });
-        expect(annotations(result.stdout, 'warning')).toMatch(/verify_sampler: not checked, and the API key was not sent, because the sampler \(\S+\) is not/);
+        expect(annotations(result.stdout, 'warning')).toMatch(
+          /verify_sampler: not checked, and the API key was not sent, because the sampler \(\S+\) is not/,
+        );
         expect(proxy.seen).toEqual([]);
         expect(probes(emulator)).toEqual([]);
       } finally {

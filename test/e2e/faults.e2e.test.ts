@@ -5,13 +5,7 @@
 // lost or spoiled; otherwise the server refused before doing anything.
 
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import {
-  type Emulator,
-  type EmulatorOptions,
-  type FaultSpec,
-  type RecordedRequest,
-  startEmulator,
-} from '../emulator/server.js';
+import { type Emulator, type EmulatorOptions, type FaultSpec, type RecordedRequest, startEmulator } from '../emulator/server.js';
 import { type StepResult, runPostStep, runStep } from '../support/runner.js';
 import { annotations } from '../support/e2e.js';
 
@@ -530,7 +524,8 @@ const PERSISTENT: Persistent[] = [
     fault: P503,
     faultLabel: '503 ×∞',
     outcome: 'wait fails naming route + reason → failed, run deactivated',
-    check: (cell) => expectWaitFailedAndDeactivated(cell, /polling failed: GET \/v1\/loops\/runs\/[a-z0-9]+ failed: HTTP 503 Service Unavailable/),
+    check: (cell) =>
+      expectWaitFailedAndDeactivated(cell, /polling failed: GET \/v1\/loops\/runs\/[a-z0-9]+ failed: HTTP 503 Service Unavailable/),
   },
   {
     route: routeOf('get deployment'),
@@ -557,7 +552,6 @@ const PERSISTENT: Persistent[] = [
     },
   },
 ];
-
 
 // ---------------------------------------------------------------------------------------------
 // Create run: client errors, Retry-After, deactivation after a failed wait

@@ -78,7 +78,10 @@ describe('dry_run', () => {
       'POST /v1/loops/runs',
       'GET /v1/loops/runs/<run_id>',
     ].map((line) => out.indexOf(line));
-    expect(order.every((i) => i >= 0), out).toBe(true);
+    expect(
+      order.every((i) => i >= 0),
+      out,
+    ).toBe(true);
     expect([...order].sort((a, b) => a - b)).toEqual(order);
     // The create-run body, as JSON.
     for (const field of [
@@ -119,8 +122,7 @@ describe('dry_run', () => {
 });
 
 describe('preflight', () => {
-  const created = (): string[] =>
-    emulator.requests.filter((r) => r.method === 'POST').map((r) => `${r.method} ${r.path}`);
+  const created = (): string[] => emulator.requests.filter((r) => r.method === 'POST').map((r) => `${r.method} ${r.path}`);
 
   it('a typo in base_model: error suggesting the closest supported name; no session, no run', async () => {
     const result = await step({ inputs: { api_key: KEY, api_base_url: emulator.url, base_model: 'Qwen/Qwen-8B' } });
@@ -161,7 +163,13 @@ describe('preflight', () => {
   it('an existing checkpoint passes and the run starts from it', async () => {
     emulator.configure({ checkpoints: ['bt://loops:prev123/weights/step-1'] });
     const result = await step({
-      inputs: { api_key: KEY, api_base_url: emulator.url, base_model: MODEL, checkpoint_path: 'bt://loops:prev123/weights/step-1', wait_for: 'none' },
+      inputs: {
+        api_key: KEY,
+        api_base_url: emulator.url,
+        base_model: MODEL,
+        checkpoint_path: 'bt://loops:prev123/weights/step-1',
+        wait_for: 'none',
+      },
     });
     expect(result.code, why(result)).toBe(0);
     expect(result.stdout).toContain('Preflight passed');

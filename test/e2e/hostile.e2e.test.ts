@@ -49,68 +49,84 @@ describe('1. the post step can never create', () => {
 });
 
 describe('2. a kill during a slow create', () => {
-  test.concurrent('SIGINT then SIGKILL while the create is in flight: the post step finds the run by listing and stops it', async ({ loops, step }) => {
-    const emulator = await loops();
-    // The server acts on the create 2.5 s after it arrives, whatever the client does meanwhile.
-    emulator.fault({ method: 'POST', path: '/v1/loops/runs', kind: 'delay', when: 'late', delayMs: 2500 });
-    const stepInputs = inputs(emulator, { wait_for: 'sampler', request_timeout_seconds: 3 });
-    const main = await step({ inputs: stepInputs, ...signalOn('Created session', 'SIGINT', { after: 800, signal: 'SIGKILL' }) });
-    expect(main.signal).toBe('SIGKILL');
-    expect(main.state.run_id).toBeUndefined();
-    // The post step starts before the server has made the run; it looks again once the request could have landed.
-    const post = await runPostStep(main, { inputs: stepInputs });
-    expect(post.code, post.stdout).toBe(0);
-    expect(emulator.runs()).toHaveLength(1);
-    expect(live(emulator)).toEqual([]);
-    expect(post.stdout).toMatch(/Deactivated run \w+ because the main step ended before it finished \(deactivate_on_failure\)/);
-  });
+  test.concurrent(
+    'SIGINT then SIGKILL while the create is in flight: the post step finds the run by listing and stops it',
+    async ({ loops, step }) => {
+      const emulator = await loops();
+      // The server acts on the create 2.5 s after it arrives, whatever the client does meanwhile.
+      emulator.fault({ method: 'POST', path: '/v1/loops/runs', kind: 'delay', when: 'late', delayMs: 2500 });
+      const stepInputs = inputs(emulator, { wait_for: 'sampler', request_timeout_seconds: 3 });
+      const main = await step({ inputs: stepInputs, ...signalOn('Created session', 'SIGINT', { after: 800, signal: 'SIGKILL' }) });
+      expect(main.signal).toBe('SIGKILL');
+      expect(main.state.run_id).toBeUndefined();
+      // The post step starts before the server has made the run; it looks again once the request could have landed.
+      const post = await runPostStep(main, { inputs: stepInputs });
+      expect(post.code, post.stdout).toBe(0);
+      expect(emulator.runs()).toHaveLength(1);
+      expect(live(emulator)).toEqual([]);
+      expect(post.stdout).toMatch(/Deactivated run \w+ because the main step ended before it finished \(deactivate_on_failure\)/);
+    },
+  );
 });
 
 describe("3. reconciliation adopts only this step's own run", () => {
   const HOURS = 3 * 3600_000;
 
-  test.concurrent("the server's clock hours behind the runner's: the ambiguous create is found and adopted, not re-sent", async ({ loops, step }) => {
-    const emulator = await loops({ now: () => Date.now() - HOURS });
-    emulator.fault({ method: 'POST', path: '/v1/loops/runs', kind: 'status', status: 500, when: 'after' });
-    const result = await step({ inputs: inputs(emulator, { request_timeout_seconds: 2 }) });
-    expect(result.code, result.stdout).toBe(0);
-    expect(emulator.runs()).toHaveLength(1);
-    expect(result.outputs.run_id).toBe(emulator.runs()[0]?.id);
-    expect(requestsTo(emulator, 'POST', '/v1/loops/runs')).toHaveLength(1);
-  });
+  test.concurrent(
+    "the server's clock hours behind the runner's: the ambiguous create is found and adopted, not re-sent",
+    async ({ loops, step }) => {
+      const emulator = await loops({ now: () => Date.now() - HOURS });
+      emulator.fault({ method: 'POST', path: '/v1/loops/runs', kind: 'status', status: 500, when: 'after' });
+      const result = await step({ inputs: inputs(emulator, { request_timeout_seconds: 2 }) });
+      expect(result.code, result.stdout).toBe(0);
+      expect(emulator.runs()).toHaveLength(1);
+      expect(result.outputs.run_id).toBe(emulator.runs()[0]?.id);
+      expect(requestsTo(emulator, 'POST', '/v1/loops/runs')).toHaveLength(1);
+    },
+  );
 
-  test.concurrent("the server's clock hours ahead: a re-run never adopts the earlier attempt's live run, nor stops its own", async ({ loops, step }) => {
-    const emulator = await loops({ now: () => Date.now() + HOURS });
-    const fixed = { run_name: 'nightly' };
-    const first = await step({ inputs: inputs(emulator, fixed) });
-    expect(first.outputs.status).toBe('launched');
-    // A re-run comes later than the 2 s the Date header's resolution needs as slack.
-    await new Promise((resolve) => setTimeout(resolve, 2500));
-    emulator.fault({ method: 'POST', path: '/v1/loops/runs', kind: 'status', status: 500, when: 'after' });
-    const second = await step({ inputs: inputs(emulator, { ...fixed, session_id: first.outputs.session_id ?? '' }) });
-    expect(second.code, second.stdout).toBe(0);
-    expect(second.outputs.run_id).not.toBe(first.outputs.run_id);
-    expect(live(emulator).map((r) => r.id).sort()).toEqual([first.outputs.run_id, second.outputs.run_id].sort());
-    expect(deactivations(emulator)).toBe(0);
-  });
+  test.concurrent(
+    "the server's clock hours ahead: a re-run never adopts the earlier attempt's live run, nor stops its own",
+    async ({ loops, step }) => {
+      const emulator = await loops({ now: () => Date.now() + HOURS });
+      const fixed = { run_name: 'nightly' };
+      const first = await step({ inputs: inputs(emulator, fixed) });
+      expect(first.outputs.status).toBe('launched');
+      // A re-run comes later than the 2 s the Date header's resolution needs as slack.
+      await new Promise((resolve) => setTimeout(resolve, 2500));
+      emulator.fault({ method: 'POST', path: '/v1/loops/runs', kind: 'status', status: 500, when: 'after' });
+      const second = await step({ inputs: inputs(emulator, { ...fixed, session_id: first.outputs.session_id ?? '' }) });
+      expect(second.code, second.stdout).toBe(0);
+      expect(second.outputs.run_id).not.toBe(first.outputs.run_id);
+      expect(
+        live(emulator)
+          .map((r) => r.id)
+          .sort(),
+      ).toEqual([first.outputs.run_id, second.outputs.run_id].sort());
+      expect(deactivations(emulator)).toBe(0);
+    },
+  );
 
-  test.concurrent("a duplicate on the kept run's deployment is never deactivated (that would tear the kept run down)", async ({ loops, step }) => {
-    const emulator = await loops();
-    const earlier = await step({ inputs: inputs(emulator) });
-    // With reuse, each create takes over the deployment: the first (acted on, its answer held
-    // past the timeout) and then the re-send (the check before it saw no run: a lagging list).
-    emulator.fault({ method: 'POST', path: '/v1/loops/runs', kind: 'delay', when: 'after', delayMs: 3000 });
-    emulator.fault({ method: 'GET', path: '/v1/loops/runs', kind: 'transform', transform: () => ({ runs: [] }) });
-    const result = await step({ inputs: inputs(emulator, { reuse_from_run_id: earlier.outputs.run_id ?? '', request_timeout_seconds: 1 }) });
-    expect(result.code, result.stdout).toBe(0);
-    expect(requestsTo(emulator, 'POST', '/v1/loops/runs')).toHaveLength(3);
-    const kept = emulator.runs().find((r) => r.id === result.outputs.run_id);
-    const duplicate = emulator.runs().find((r) => r.name === kept?.name && r.id !== kept?.id);
-    expect(duplicate?.deployment_id).toBe(kept?.deployment_id);
-    expect(duplicate?.status.name).toBe('INACTIVE');
-    expect(kept?.status.name).toBe('ACTIVE');
-    expect(deactivations(emulator)).toBe(0);
-  });
+  test.concurrent(
+    "a duplicate on the kept run's deployment is never deactivated (that would tear the kept run down)",
+    async ({ loops, step }) => {
+      const emulator = await loops();
+      const earlier = await step({ inputs: inputs(emulator) });
+      // With reuse, each create takes over the deployment: the first (acted on, its answer held
+      // past the timeout) and then the re-send (the check before it saw no run: a lagging list).
+      emulator.fault({ method: 'POST', path: '/v1/loops/runs', kind: 'delay', when: 'after', delayMs: 3000 });
+      emulator.fault({ method: 'GET', path: '/v1/loops/runs', kind: 'transform', transform: () => ({ runs: [] }) });
+      const result = await step({ inputs: inputs(emulator, { reuse_from_run_id: earlier.outputs.run_id ?? '', request_timeout_seconds: 1 }) });
+      expect(result.code, result.stdout).toBe(0);
+      expect(requestsTo(emulator, 'POST', '/v1/loops/runs')).toHaveLength(3);
+      const kept = emulator.runs().find((r) => r.id === result.outputs.run_id);
+      const duplicate = emulator.runs().find((r) => r.name === kept?.name && r.id !== kept?.id);
+      expect(duplicate?.deployment_id).toBe(kept?.deployment_id);
+      expect(duplicate?.status.name).toBe('INACTIVE');
+      expect(kept?.status.name).toBe('ACTIVE');
+      expect(deactivations(emulator)).toBe(0);
+    },
+  );
 
   test.concurrent("a re-run with a fixed run_name in a reused session: never the earlier attempt's dead run", async ({ loops, step }) => {
     const emulator = await loops({ samplerTimeline: [{ status: 'DEPLOYING', ms: 50 }, { status: 'DEPLOY_FAILED' }] });
@@ -178,15 +194,18 @@ describe('4. deactivation is idempotent: 404, 409 or INACTIVE mean "already stop
 });
 
 describe('5. read-after-write lag', () => {
-  test.concurrent('404s on the first polls of the run the create just returned: waited out; the run is not deactivated', async ({ loops, step }) => {
-    const emulator = await loops();
-    emulator.fault({ method: 'GET', path: runPolls, kind: 'status', status: 404, body: { detail: 'Run not found' }, times: 3 });
-    const result = await step({ inputs: inputs(emulator, { wait_for: 'sampler' }) });
-    expect(result.code, result.stdout).toBe(0);
-    expect(result.outputs.status).toBe('ready');
-    expect(deactivations(emulator)).toBe(0);
-    expect(result.stdout).toMatch(/is not visible yet .*answered 404.*waiting up to 30s after the create/);
-  });
+  test.concurrent(
+    '404s on the first polls of the run the create just returned: waited out; the run is not deactivated',
+    async ({ loops, step }) => {
+      const emulator = await loops();
+      emulator.fault({ method: 'GET', path: runPolls, kind: 'status', status: 404, body: { detail: 'Run not found' }, times: 3 });
+      const result = await step({ inputs: inputs(emulator, { wait_for: 'sampler' }) });
+      expect(result.code, result.stdout).toBe(0);
+      expect(result.outputs.status).toBe('ready');
+      expect(deactivations(emulator)).toBe(0);
+      expect(result.stdout).toMatch(/is not visible yet .*answered 404.*waiting up to 30s after the create/);
+    },
+  );
 });
 
 describe('6. a sampler without a base URL yet', () => {
@@ -265,7 +284,7 @@ describe("11. optional fields equal to the API's defaults are left out of the cr
     });
   });
 
-  test.concurrent("a value the older server cannot take (spot) is sent, and its refusal names the field", async ({ loops, step }) => {
+  test.concurrent('a value the older server cannot take (spot) is sent, and its refusal names the field', async ({ loops, step }) => {
     const emulator = await loops({ createRunFields: OLDER });
     const result = await step({ inputs: inputs(emulator, { availability_model: 'spot' }) });
     expect(result.code).toBe(1);

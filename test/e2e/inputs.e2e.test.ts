@@ -16,7 +16,6 @@ const FAST: EmulatorOptions = {
   trainerTimeline: [{ status: 'CREATED', ms: 20 }, { status: 'RUNNING' }],
 };
 
-
 const test = stepTest(FAST);
 
 function inputs(emulator: Emulator, extra: Record<string, string | number | boolean> = {}) {
@@ -96,7 +95,10 @@ describe.concurrent('inputs, end to end', () => {
     expect(warnings).toContain('replicas is not 1');
   });
 
-  test("leaves unset optional fields and the API's own defaults (action.yml's too) out of the bodies; the name always goes", async ({ loops, step }) => {
+  test("leaves unset optional fields and the API's own defaults (action.yml's too) out of the bodies; the name always goes", async ({
+    loops,
+    step,
+  }) => {
     const emulator = await loops();
     const result = await step({ inputs: inputs(emulator) });
     expect(result.code).toBe(0);

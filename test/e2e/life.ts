@@ -159,7 +159,10 @@ export function continueRun(emulator: Emulator, run: LoopsRun | string): LoopsRu
 
 /** Deactivates a run behind the action's back, as another job or a person would. */
 export async function deactivateDirectly(emulator: Emulator, runId: string): Promise<void> {
-  const response = await fetch(`${emulator.url}/v1/loops/runs/${runId}/deactivate`, { method: 'POST', headers: { authorization: `Bearer ${KEY}` } });
+  const response = await fetch(`${emulator.url}/v1/loops/runs/${runId}/deactivate`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${KEY}` },
+  });
   expect(response.status).toBe(200);
 }
 

@@ -45,76 +45,76 @@ function plantLookAlikes(emulator: Emulator, ours: string): Record<string, Loops
 }
 
 describe('4. hostile: what is never superseded, reused or adopted', () => {
-  test.concurrent('runs that only look like ours (another owner, user-named, bad sha/leg/attempt, other PR, slot or branch) are never superseded or reused', async ({
-    loops,
-    step,
-  }) => {
-    const emulator = await loops();
-    const first = await step({ inputs: launchInputs(emulator), ...pr(7, SHA.A) });
-    expect(first.code, first.stdout).toBe(0);
-    const rA = first.outputs.run_id ?? '';
-    // Planted after rA: newer than it, so a warm start that took any of them would take it first.
-    const alikes = plantLookAlikes(emulator, first.outputs.run_name ?? '');
-    const second = await step({ inputs: launchInputs(emulator), ...pr(7, SHA.B) });
-    expect(second.code, second.stdout).toBe(0);
-    expect(second.outputs).toMatchObject({ reused_from_run_id: rA, superseded_run_ids: '' });
-    for (const [why, run] of Object.entries(alikes)) expect(state(emulator, run.id), why).toBe('ACTIVE');
-    expect(deactivations(emulator)).toEqual([]);
+  test.concurrent(
+    'runs that only look like ours (another owner, user-named, bad sha/leg/attempt, other PR, slot or branch) are never superseded or reused',
+    async ({ loops, step }) => {
+      const emulator = await loops();
+      const first = await step({ inputs: launchInputs(emulator), ...pr(7, SHA.A) });
+      expect(first.code, first.stdout).toBe(0);
+      const rA = first.outputs.run_id ?? '';
+      // Planted after rA: newer than it, so a warm start that took any of them would take it first.
+      const alikes = plantLookAlikes(emulator, first.outputs.run_name ?? '');
+      const second = await step({ inputs: launchInputs(emulator), ...pr(7, SHA.B) });
+      expect(second.code, second.stdout).toBe(0);
+      expect(second.outputs).toMatchObject({ reused_from_run_id: rA, superseded_run_ids: '' });
+      for (const [why, run] of Object.entries(alikes)) expect(state(emulator, run.id), why).toBe('ACTIVE');
+      expect(deactivations(emulator)).toEqual([]);
 
-    // The same with warm_start false: the sweep sees them all live, and still leaves them alone.
-    const third = await step({ inputs: launchInputs(emulator, { warm_start: false }), ...pr(7, SHA.C) });
-    expect(third.code, third.stdout).toBe(0);
-    expect(third.outputs).toMatchObject({ reused_from_run_id: '', superseded_run_ids: second.outputs.run_id });
-    for (const [why, run] of Object.entries(alikes)) expect(state(emulator, run.id), why).toBe('ACTIVE');
-    expect(deactivations(emulator)).toEqual([second.outputs.run_id]);
-  });
+      // The same with warm_start false: the sweep sees them all live, and still leaves them alone.
+      const third = await step({ inputs: launchInputs(emulator, { warm_start: false }), ...pr(7, SHA.C) });
+      expect(third.code, third.stdout).toBe(0);
+      expect(third.outputs).toMatchObject({ reused_from_run_id: '', superseded_run_ids: second.outputs.run_id });
+      for (const [why, run] of Object.entries(alikes)) expect(state(emulator, run.id), why).toBe('ACTIVE');
+      expect(deactivations(emulator)).toEqual([second.outputs.run_id]);
+    },
+  );
 
-  test.concurrent('a re-run never adopts a look-alike of its own run (same leg, commit and attempt 1, but another owner or a bad name)', async ({
-    loops,
-    step,
-  }) => {
-    const emulator = await loops();
-    // Attempt 1 left no run of its own (a dry run names it and sends nothing); only look-alikes are live.
-    const first = await step({ inputs: launchInputs(emulator, { dry_run: true }), ...pr(7, SHA.A) });
-    expect(emulator.requests).toEqual([]);
-    const alikes = plantLookAlikes(emulator, first.outputs.run_name ?? '');
-    const second = await step({ inputs: launchInputs(emulator), ...pr(7, SHA.A, { attempt: 2 }) });
-    expect(second.code, second.stdout).toBe(0);
-    expect(second.outputs.adopted).toBe('false');
-    expect(Object.values(alikes).map((r) => r.id)).not.toContain(second.outputs.run_id);
-    expect(creates(emulator)).toHaveLength(1);
-    for (const [why, run] of Object.entries(alikes)) expect(state(emulator, run.id), why).toBe('ACTIVE');
-  });
+  test.concurrent(
+    'a re-run never adopts a look-alike of its own run (same leg, commit and attempt 1, but another owner or a bad name)',
+    async ({ loops, step }) => {
+      const emulator = await loops();
+      // Attempt 1 left no run of its own (a dry run names it and sends nothing); only look-alikes are live.
+      const first = await step({ inputs: launchInputs(emulator, { dry_run: true }), ...pr(7, SHA.A) });
+      expect(emulator.requests).toEqual([]);
+      const alikes = plantLookAlikes(emulator, first.outputs.run_name ?? '');
+      const second = await step({ inputs: launchInputs(emulator), ...pr(7, SHA.A, { attempt: 2 }) });
+      expect(second.code, second.stdout).toBe(0);
+      expect(second.outputs.adopted).toBe('false');
+      expect(Object.values(alikes).map((r) => r.id)).not.toContain(second.outputs.run_id);
+      expect(creates(emulator)).toHaveLength(1);
+      for (const [why, run] of Object.entries(alikes)) expect(state(emulator, run.id), why).toBe('ACTIVE');
+    },
+  );
 
-  test.concurrent("a late supersede never kills a run on this run's deployment (its training script attached before the sweep)", async ({
-    loops,
-    step,
-  }) => {
-    const emulator = await loops();
-    const first = await step({ inputs: launchInputs(emulator), ...pr(7, SHA.A) });
-    const rA = first.outputs.run_id ?? '';
-    // Between this step's create and its sweep, its training script attaches (SDK reuse of its session).
-    let continuation: LoopsRun | undefined;
-    emulator.fault({
-      method: 'GET',
-      path: '/v1/loops/runs',
-      kind: 'transform',
-      times: Infinity,
-      transform: (body) => {
-        const mine = emulator.runs().find((r) => r.name.includes('/bbbbbbb/'));
-        if (!mine || continuation) return body;
-        continuation = continueRun(emulator, mine);
-        return { runs: emulator.runs() };
-      },
-    });
-    const second = await step({ inputs: launchInputs(emulator), ...pr(7, SHA.B) });
-    expect(second.code, second.stdout).toBe(0);
-    expect(second.outputs.reused_from_run_id).toBe(rA);
-    expect(continuation?.deployment_id).toBe(second.outputs.deployment_id);
-    expect(second.outputs.superseded_run_ids).toBe('');
-    expect(state(emulator, continuation?.id)).toBe('ACTIVE');
-    expect(deactivations(emulator)).toEqual([]);
-  });
+  test.concurrent(
+    "a late supersede never kills a run on this run's deployment (its training script attached before the sweep)",
+    async ({ loops, step }) => {
+      const emulator = await loops();
+      const first = await step({ inputs: launchInputs(emulator), ...pr(7, SHA.A) });
+      const rA = first.outputs.run_id ?? '';
+      // Between this step's create and its sweep, its training script attaches (SDK reuse of its session).
+      let continuation: LoopsRun | undefined;
+      emulator.fault({
+        method: 'GET',
+        path: '/v1/loops/runs',
+        kind: 'transform',
+        times: Infinity,
+        transform: (body) => {
+          const mine = emulator.runs().find((r) => r.name.includes('/bbbbbbb/'));
+          if (!mine || continuation) return body;
+          continuation = continueRun(emulator, mine);
+          return { runs: emulator.runs() };
+        },
+      });
+      const second = await step({ inputs: launchInputs(emulator), ...pr(7, SHA.B) });
+      expect(second.code, second.stdout).toBe(0);
+      expect(second.outputs.reused_from_run_id).toBe(rA);
+      expect(continuation?.deployment_id).toBe(second.outputs.deployment_id);
+      expect(second.outputs.superseded_run_ids).toBe('');
+      expect(state(emulator, continuation?.id)).toBe('ACTIVE');
+      expect(deactivations(emulator)).toEqual([]);
+    },
+  );
 
   // A continuation belongs to the newest of our runs on its deployment (here this commit's sibling
   // leg, which warm-started there), never to an older run that was once on it.

@@ -39,7 +39,12 @@ let dir: string;
 async function localAction(inputs: Record<string, string>): Promise<LocalRun> {
   const vars = Object.fromEntries(Object.entries(inputs).map(([k, v]) => [`INPUT_${k.toUpperCase()}`, v]));
   const envFile = join(dir, `inputs-${Date.now()}-${Math.random().toString(36).slice(2)}.env`);
-  writeFileSync(envFile, Object.entries(vars).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join('\n') + '\n');
+  writeFileSync(
+    envFile,
+    Object.entries(vars)
+      .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+      .join('\n') + '\n',
+  );
   const child = spawn(process.execPath, [LOCAL_ACTION, 'run', ROOT, 'src/main.ts', envFile], {
     cwd: ROOT,
     env: { ...cleanEnv(), ...vars, NO_COLOR: '1', FORCE_COLOR: '0', NO_PROXY: '127.0.0.1,localhost', no_proxy: '127.0.0.1,localhost' },

@@ -91,7 +91,9 @@ describe(`${STEPS} bundles in parallel, one emulator rate-limited to 10 req/s (b
   it('the API throttled (some 429s were answered) and the steps retried them', () => {
     const throttled = emu.requests.filter((r) => r.status === 429);
     expect(throttled.length).toBeGreaterThan(0);
-    const retryLines = results.flatMap((s) => s.stdout.split('\n').filter((l) => /: attempt \d+ of 13 failed \(HTTP 429 Too Many Requests\); retrying in \d/.test(l)));
+    const retryLines = results.flatMap((s) =>
+      s.stdout.split('\n').filter((l) => /: attempt \d+ of 13 failed \(HTTP 429 Too Many Requests\); retrying in \d/.test(l)),
+    );
     expect(retryLines.length).toBeGreaterThan(0);
   });
 

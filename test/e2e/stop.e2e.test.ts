@@ -47,58 +47,67 @@ function plantPullRequests(emulator: Emulator) {
 }
 
 describe('6. the stop action', () => {
-  test.concurrent('by run id: the runs named (whatever their names), a run already gone counts as already stopped; nothing else', async ({ loops, step }) => {
-    const emulator = await loops();
-    const { pr7, others } = plantPullRequests(emulator);
-    const [ours = '', user = '', gone] = [pr7[0], others.userNamed, 'gone404'];
-    const result = await stop(step, emulator, { run_ids: `${ours},\n${user} ${gone}` });
-    expect(result.code, result.stdout).toBe(0);
-    expect(result.outputs).toMatchObject({ status: 'stopped', failed_run_ids: '', already_stopped_run_ids: gone });
-    expect(ids(result.outputs.selected_run_ids)).toEqual([ours, user].sort());
-    expect(ids(result.outputs.stopped_run_ids)).toEqual([ours, user].sort());
-    expect(deactivations(emulator).sort()).toEqual([ours, user].sort());
-    expect(liveIds(emulator)).toEqual([pr7[1], ...Object.values(others)].filter((id) => id !== user).sort());
-    expect(result.summary).toContain('Status: stopped');
-    for (const id of [ours, user, gone]) expect(result.summary).toContain(`<td>${id}</td>`);
-    expect(result.summary).toContain('not found: already gone');
-  });
+  test.concurrent(
+    'by run id: the runs named (whatever their names), a run already gone counts as already stopped; nothing else',
+    async ({ loops, step }) => {
+      const emulator = await loops();
+      const { pr7, others } = plantPullRequests(emulator);
+      const [ours = '', user = '', gone] = [pr7[0], others.userNamed, 'gone404'];
+      const result = await stop(step, emulator, { run_ids: `${ours},\n${user} ${gone}` });
+      expect(result.code, result.stdout).toBe(0);
+      expect(result.outputs).toMatchObject({ status: 'stopped', failed_run_ids: '', already_stopped_run_ids: gone });
+      expect(ids(result.outputs.selected_run_ids)).toEqual([ours, user].sort());
+      expect(ids(result.outputs.stopped_run_ids)).toEqual([ours, user].sort());
+      expect(deactivations(emulator).sort()).toEqual([ours, user].sort());
+      expect(liveIds(emulator)).toEqual([pr7[1], ...Object.values(others)].filter((id) => id !== user).sort());
+      expect(result.summary).toContain('Status: stopped');
+      for (const id of [ours, user, gone]) expect(result.summary).toContain(`<td>${id}</td>`);
+      expect(result.summary).toContain('not found: already gone');
+    },
+  );
 
-  test.concurrent("by pull request: that PR's runs only (not another PR's, another owner's same-named repo's, or user-named runs)", async ({ loops, step }) => {
-    const emulator = await loops();
-    const { pr7, others } = plantPullRequests(emulator);
-    const result = await stop(step, emulator, { pull_request: 7 });
-    expect(result.code, result.stdout).toBe(0);
-    expect(result.outputs).toMatchObject({ status: 'stopped', failed_run_ids: '', already_stopped_run_ids: '' });
-    expect(ids(result.outputs.selected_run_ids)).toEqual([...pr7].sort());
-    expect(ids(result.outputs.stopped_run_ids)).toEqual([...pr7].sort());
-    expect(deactivations(emulator).sort()).toEqual([...pr7].sort());
-    expect(liveIds(emulator)).toEqual(Object.values(others).sort());
-    expect(result.summary).toContain('pull request #7');
-  });
+  test.concurrent(
+    "by pull request: that PR's runs only (not another PR's, another owner's same-named repo's, or user-named runs)",
+    async ({ loops, step }) => {
+      const emulator = await loops();
+      const { pr7, others } = plantPullRequests(emulator);
+      const result = await stop(step, emulator, { pull_request: 7 });
+      expect(result.code, result.stdout).toBe(0);
+      expect(result.outputs).toMatchObject({ status: 'stopped', failed_run_ids: '', already_stopped_run_ids: '' });
+      expect(ids(result.outputs.selected_run_ids)).toEqual([...pr7].sort());
+      expect(ids(result.outputs.stopped_run_ids)).toEqual([...pr7].sort());
+      expect(deactivations(emulator).sort()).toEqual([...pr7].sort());
+      expect(liveIds(emulator)).toEqual(Object.values(others).sort());
+      expect(result.summary).toContain('pull request #7');
+    },
+  );
 
   test.concurrent.for([
     ['behind', -5 * HOUR],
     ['ahead of', 5 * HOUR],
-  ] as const)("by age: the server's clock hours %s the runner's, older_than_minutes still picks by the server's clock", async ([, offset], { loops, step }) => {
-    const now = (): number => Date.now() + offset;
-    const emulator = await loops({ now });
-    const run = (name: string, ago: number) => plant(emulator, { name, createdAt: now() - ago }).id;
-    const oldMain = run(ourName('@main', 'aaaaaaa'), 3 * HOUR);
-    const oldPr7 = run(ourName('pr7', 'aaaaaaa'), 2 * HOUR);
-    const newPr7 = run(ourName('pr7', 'bbbbbbb'), 10 * MINUTE);
-    const newMain = run(ourName('@main', 'bbbbbbb'), 30 * MINUTE);
-    const untouched = [newPr7, newMain, run('old by hand', 3 * HOUR), run('evil-fork/finetune/@main/aaaaaaa/0123abcd.4567cdef/a1', 3 * HOUR)];
-    // A pull request and an age: that PR's old runs only.
-    const byPr = await stop(step, emulator, { pull_request: 7, older_than_minutes: 60 });
-    expect(byPr.code, byPr.stdout).toBe(0);
-    expect(byPr.outputs).toMatchObject({ status: 'stopped', selected_run_ids: oldPr7, stopped_run_ids: oldPr7 });
-    // The janitor: every run of this repository older than an hour.
-    const janitor = await stop(step, emulator, { older_than_minutes: 60 });
-    expect(janitor.code, janitor.stdout).toBe(0);
-    expect(janitor.outputs).toMatchObject({ status: 'stopped', selected_run_ids: oldMain, stopped_run_ids: oldMain });
-    expect(liveIds(emulator)).toEqual([...untouched].sort());
-    expect(janitor.summary).toContain('this repository');
-  });
+  ] as const)(
+    "by age: the server's clock hours %s the runner's, older_than_minutes still picks by the server's clock",
+    async ([, offset], { loops, step }) => {
+      const now = (): number => Date.now() + offset;
+      const emulator = await loops({ now });
+      const run = (name: string, ago: number) => plant(emulator, { name, createdAt: now() - ago }).id;
+      const oldMain = run(ourName('@main', 'aaaaaaa'), 3 * HOUR);
+      const oldPr7 = run(ourName('pr7', 'aaaaaaa'), 2 * HOUR);
+      const newPr7 = run(ourName('pr7', 'bbbbbbb'), 10 * MINUTE);
+      const newMain = run(ourName('@main', 'bbbbbbb'), 30 * MINUTE);
+      const untouched = [newPr7, newMain, run('old by hand', 3 * HOUR), run('evil-fork/finetune/@main/aaaaaaa/0123abcd.4567cdef/a1', 3 * HOUR)];
+      // A pull request and an age: that PR's old runs only.
+      const byPr = await stop(step, emulator, { pull_request: 7, older_than_minutes: 60 });
+      expect(byPr.code, byPr.stdout).toBe(0);
+      expect(byPr.outputs).toMatchObject({ status: 'stopped', selected_run_ids: oldPr7, stopped_run_ids: oldPr7 });
+      // The janitor: every run of this repository older than an hour.
+      const janitor = await stop(step, emulator, { older_than_minutes: 60 });
+      expect(janitor.code, janitor.stdout).toBe(0);
+      expect(janitor.outputs).toMatchObject({ status: 'stopped', selected_run_ids: oldMain, stopped_run_ids: oldMain });
+      expect(liveIds(emulator)).toEqual([...untouched].sort());
+      expect(janitor.summary).toContain('this repository');
+    },
+  );
 
   test.concurrent('dry_run: lists what would be stopped (selected_run_ids), stops nothing, status dry_run', async ({ loops, step }) => {
     const emulator = await loops();
@@ -135,7 +144,14 @@ describe('6. the stop action', () => {
   test.concurrent.for([404, 409])('deactivate answering %i: already_stopped, the step green', async (status, { loops, step }) => {
     const emulator = await loops();
     const id = plant(emulator, { name: ourName('pr7', 'aaaaaaa') }).id;
-    emulator.fault({ method: 'POST', path: /\/deactivate$/, kind: 'status', status, times: Infinity, body: { detail: 'Run is already inactive' } });
+    emulator.fault({
+      method: 'POST',
+      path: /\/deactivate$/,
+      kind: 'status',
+      status,
+      times: Infinity,
+      body: { detail: 'Run is already inactive' },
+    });
     const result = await stop(step, emulator, { pull_request: 7 });
     expect(result.code, result.stdout).toBe(0);
     expect(result.outputs).toMatchObject({ selected_run_ids: id, already_stopped_run_ids: id, stopped_run_ids: '', failed_run_ids: '' });
@@ -144,36 +160,39 @@ describe('6. the stop action', () => {
     expect(result.stdout).toContain(`Run ${id} was already stopped`);
   });
 
-  test.concurrent('a run listed live but found INACTIVE after selection (a lagging list): already_stopped, no deactivate sent', async ({ loops, step }) => {
-    const emulator = await loops({ deactivateInactive: 'conflict' });
-    const id = plant(emulator, { name: ourName('pr7', 'aaaaaaa') }).id;
-    await deactivateDirectly(emulator, id);
-    const stale = (body: unknown): unknown => {
-      for (const run of (body as { runs: Array<{ status: { name: string } }> }).runs) run.status.name = 'ACTIVE';
-      return body;
-    };
-    emulator.fault({ method: 'GET', path: '/v1/loops/runs', kind: 'transform', transform: stale });
-    const result = await stop(step, emulator, { pull_request: 7 });
-    expect(result.code, result.stdout).toBe(0);
-    expect(result.outputs).toMatchObject({ status: 'nothing_to_stop', selected_run_ids: id, already_stopped_run_ids: id, stopped_run_ids: '' });
-    expect(deactivations(emulator)).toEqual([id]); // the other job's, above
-  });
+  test.concurrent(
+    'a run listed live but found INACTIVE after selection (a lagging list): already_stopped, no deactivate sent',
+    async ({ loops, step }) => {
+      const emulator = await loops({ deactivateInactive: 'conflict' });
+      const id = plant(emulator, { name: ourName('pr7', 'aaaaaaa') }).id;
+      await deactivateDirectly(emulator, id);
+      const stale = (body: unknown): unknown => {
+        for (const run of (body as { runs: Array<{ status: { name: string } }> }).runs) run.status.name = 'ACTIVE';
+        return body;
+      };
+      emulator.fault({ method: 'GET', path: '/v1/loops/runs', kind: 'transform', transform: stale });
+      const result = await stop(step, emulator, { pull_request: 7 });
+      expect(result.code, result.stdout).toBe(0);
+      expect(result.outputs).toMatchObject({ status: 'nothing_to_stop', selected_run_ids: id, already_stopped_run_ids: id, stopped_run_ids: '' });
+      expect(deactivations(emulator)).toEqual([id]); // the other job's, above
+    },
+  );
 
-  test.concurrent('a run that cannot be stopped (500 on every try): failed_run_ids, status partial, the step red; the rest stopped', async ({
-    loops,
-    step,
-  }) => {
-    const emulator = await loops();
-    const [bad, good] = [plant(emulator, { name: ourName('pr7', 'aaaaaaa') }).id, plant(emulator, { name: ourName('pr7', 'bbbbbbb') }).id];
-    emulator.fault({ method: 'POST', path: `/v1/loops/runs/${bad}/deactivate`, kind: 'status', status: 500, times: Infinity });
-    const result = await stop(step, emulator, { pull_request: 7, max_retries: 1 });
-    expect(result.code).toBe(1);
-    expect(result.outputs).toMatchObject({ status: 'partial', failed_run_ids: bad, stopped_run_ids: good, already_stopped_run_ids: '' });
-    expect(deactivations(emulator, bad)).toHaveLength(2);
-    expect(annotations(result.stdout)).toContain(`Could not stop ${bad}`);
-    expect([state(emulator, bad), state(emulator, good)]).toEqual(['ACTIVE', 'INACTIVE']);
-    expect(result.summary).toContain('Status: partial');
-  });
+  test.concurrent(
+    'a run that cannot be stopped (500 on every try): failed_run_ids, status partial, the step red; the rest stopped',
+    async ({ loops, step }) => {
+      const emulator = await loops();
+      const [bad, good] = [plant(emulator, { name: ourName('pr7', 'aaaaaaa') }).id, plant(emulator, { name: ourName('pr7', 'bbbbbbb') }).id];
+      emulator.fault({ method: 'POST', path: `/v1/loops/runs/${bad}/deactivate`, kind: 'status', status: 500, times: Infinity });
+      const result = await stop(step, emulator, { pull_request: 7, max_retries: 1 });
+      expect(result.code).toBe(1);
+      expect(result.outputs).toMatchObject({ status: 'partial', failed_run_ids: bad, stopped_run_ids: good, already_stopped_run_ids: '' });
+      expect(deactivations(emulator, bad)).toHaveLength(2);
+      expect(annotations(result.stdout)).toContain(`Could not stop ${bad}`);
+      expect([state(emulator, bad), state(emulator, good)]).toEqual(['ACTIVE', 'INACTIVE']);
+      expect(result.summary).toContain('Status: partial');
+    },
+  );
 
   test.concurrent('no selector at all: refused before any request (the emulator received nothing), status error', async ({ loops, step }) => {
     const emulator = await loops();
@@ -222,28 +241,33 @@ describe('7. continuations', () => {
       const bystander = plant(emulator, { name: 'Qwen/Qwen3-8B' }).id; // an SDK run on a deployment of its own
       const result = await stop(step, emulator, by === 'run id' ? { run_ids: ours } : { pull_request: 7 });
       expect(result.code, result.stdout).toBe(0);
-      expect(result.outputs).toMatchObject({ status: 'stopped', selected_run_ids: training.id, stopped_run_ids: training.id, failed_run_ids: '' });
+      expect(result.outputs).toMatchObject({
+        status: 'stopped',
+        selected_run_ids: training.id,
+        stopped_run_ids: training.id,
+        failed_run_ids: '',
+      });
       expect(deactivations(emulator)).toEqual([training.id]);
       expect(liveIds(emulator)).toEqual([bystander]);
       expect(result.summary).toContain(`its continuation ${training.id}`);
     });
   }
 
-  test.concurrent("a newer push's warm-started run is never an older run's continuation: stopping the old run id late leaves it running", async ({
-    loops,
-    step,
-  }) => {
-    const emulator = await loops();
-    const older = await step({ inputs: launchInputs(emulator), ...pr(7, SHA.A) });
-    const newer = await step({ inputs: launchInputs(emulator), ...pr(7, SHA.B) });
-    expect(newer.outputs.reused_from_run_id).toBe(older.outputs.run_id);
-    expect(newer.outputs.deployment_id).toBe(older.outputs.deployment_id);
-    const result = await stop(step, emulator, { run_ids: older.outputs.run_id ?? '' }, pr(7, SHA.A));
-    expect(result.code, result.stdout).toBe(0);
-    expect(result.outputs).toMatchObject({ status: 'nothing_to_stop', selected_run_ids: '', stopped_run_ids: '', failed_run_ids: '' });
-    expect(state(emulator, newer.outputs.run_id)).toBe('ACTIVE');
-    expect(deactivations(emulator)).toEqual([]);
-  });
+  test.concurrent(
+    "a newer push's warm-started run is never an older run's continuation: stopping the old run id late leaves it running",
+    async ({ loops, step }) => {
+      const emulator = await loops();
+      const older = await step({ inputs: launchInputs(emulator), ...pr(7, SHA.A) });
+      const newer = await step({ inputs: launchInputs(emulator), ...pr(7, SHA.B) });
+      expect(newer.outputs.reused_from_run_id).toBe(older.outputs.run_id);
+      expect(newer.outputs.deployment_id).toBe(older.outputs.deployment_id);
+      const result = await stop(step, emulator, { run_ids: older.outputs.run_id ?? '' }, pr(7, SHA.A));
+      expect(result.code, result.stdout).toBe(0);
+      expect(result.outputs).toMatchObject({ status: 'nothing_to_stop', selected_run_ids: '', stopped_run_ids: '', failed_run_ids: '' });
+      expect(state(emulator, newer.outputs.run_id)).toBe('ACTIVE');
+      expect(deactivations(emulator)).toEqual([]);
+    },
+  );
 
   // The training script's run continues the newer push's run (the newest of ours on that
   // deployment), not the old one: stopping the old run id late leaves it alone.
@@ -290,17 +314,17 @@ describe('8. two stop steps in parallel on the same runs', () => {
     return { runs, stopped: both.flatMap((r) => ids(r.outputs.stopped_run_ids)).sort() };
   }
 
-  test.concurrent('both succeed and agree: each run stopped once overall, the other step reports it already stopped (or never saw it live)', async ({
-    loops,
-    step,
-  }) => {
-    // The facts: deactivating a run that is already INACTIVE answers 409, which counts as "already stopped".
-    const emulator = await loops({ deactivateInactive: 'conflict' });
-    const { runs, stopped } = await stopTwice(emulator, step);
-    expect(stopped).toEqual(runs);
-    const effective = requestsTo(emulator, 'POST', /\/deactivate$/).filter((q) => q.status === 200);
-    expect(effective.map((q) => q.path.split('/')[4]).sort()).toEqual(runs);
-  });
+  test.concurrent(
+    'both succeed and agree: each run stopped once overall, the other step reports it already stopped (or never saw it live)',
+    async ({ loops, step }) => {
+      // The facts: deactivating a run that is already INACTIVE answers 409, which counts as "already stopped".
+      const emulator = await loops({ deactivateInactive: 'conflict' });
+      const { runs, stopped } = await stopTwice(emulator, step);
+      expect(stopped).toEqual(runs);
+      const effective = requestsTo(emulator, 'POST', /\/deactivate$/).filter((q) => q.status === 200);
+      expect(effective.map((q) => q.path.split('/')[4]).sort()).toEqual(runs);
+    },
+  );
 
   test.concurrent('both succeed when deactivating an INACTIVE run answers 200: every run stopped, none failed', async ({ loops, step }) => {
     // Then neither step can tell whose deactivation took effect: a run may be reported stopped by both.

@@ -114,30 +114,27 @@ export async function startRecorder(
       const method = req.method ?? 'GET';
       const path = req.url ?? '/';
       const headers = { ...req.headers, ...headersFor(method, path.split('?')[0] ?? path), host: target.host };
-      const upstreamReq = http.request(
-        { host: target.hostname, port: target.port, method, path, headers },
-        (upstreamRes) => {
-          const body: Buffer[] = [];
-          upstreamRes.on('data', (c: Buffer) => body.push(c));
-          upstreamRes.on('end', () => {
-            const responseBody = Buffer.concat(body);
-            const violations = upstreamRes.headers['sl-violations'];
-            exchanges.push({
-              method,
-              url: path,
-              status: upstreamRes.statusCode ?? 0,
-              violations: Array.isArray(violations) ? violations.join(',') : violations,
-              requestBody: requestBody.toString('utf8'),
-              responseBody: responseBody.toString('utf8'),
-            });
-            const out = { ...upstreamRes.headers };
-            delete out['transfer-encoding'];
-            out['content-length'] = String(responseBody.length);
-            res.writeHead(upstreamRes.statusCode ?? 502, out);
-            res.end(responseBody);
+      const upstreamReq = http.request({ host: target.hostname, port: target.port, method, path, headers }, (upstreamRes) => {
+        const body: Buffer[] = [];
+        upstreamRes.on('data', (c: Buffer) => body.push(c));
+        upstreamRes.on('end', () => {
+          const responseBody = Buffer.concat(body);
+          const violations = upstreamRes.headers['sl-violations'];
+          exchanges.push({
+            method,
+            url: path,
+            status: upstreamRes.statusCode ?? 0,
+            violations: Array.isArray(violations) ? violations.join(',') : violations,
+            requestBody: requestBody.toString('utf8'),
+            responseBody: responseBody.toString('utf8'),
           });
-        },
-      );
+          const out = { ...upstreamRes.headers };
+          delete out['transfer-encoding'];
+          out['content-length'] = String(responseBody.length);
+          res.writeHead(upstreamRes.statusCode ?? 502, out);
+          res.end(responseBody);
+        });
+      });
       upstreamReq.on('error', (error) => {
         exchanges.push({ method, url: path, status: 0, requestBody: requestBody.toString('utf8'), responseBody: String(error) });
         res.destroy();

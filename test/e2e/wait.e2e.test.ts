@@ -17,7 +17,6 @@ const FAST: EmulatorOptions = {
 };
 const FOREVER = (status: string): TimelineStep[] => [{ status }];
 
-
 const test = stepTest(FAST);
 
 function inputs(emulator: Emulator, extra: Record<string, string | number | boolean> = {}) {
@@ -34,8 +33,7 @@ function inputs(emulator: Emulator, extra: Record<string, string | number | bool
 
 const requests = requestsTo;
 
-const deactivations = (emulator: Emulator, runId: string): RecordedRequest[] =>
-  requests(emulator, 'POST', `/v1/loops/runs/${runId}/deactivate`);
+const deactivations = (emulator: Emulator, runId: string): RecordedRequest[] => requests(emulator, 'POST', `/v1/loops/runs/${runId}/deactivate`);
 
 const commands = annotations;
 
@@ -134,10 +132,7 @@ describe.concurrent('waiting, end to end', () => {
     expect(commands(result.stdout, 'error')).toContain('last statuses: sampler ACTIVE, trainer DEPLOYING');
   });
 
-  test('run outputs are written right after creation, before the wait ends (step killed mid-wait)', async ({
-    loops,
-    step,
-  }) => {
+  test('run outputs are written right after creation, before the wait ends (step killed mid-wait)', async ({ loops, step }) => {
     const emulator = await loops({ samplerTimeline: FOREVER('DEPLOYING') });
     let child: ChildProcess | undefined;
     let seen = '';
@@ -257,22 +252,19 @@ describe.concurrent('waiting, end to end', () => {
     expect(requests(emulator, 'POST', /\/deactivate$/)).toHaveLength(0);
   });
 
-  test.for(['UNHEALTHY', 'SCALED_TO_ZERO', 'WAKING_UP'])(
-    'keeps waiting through %s, then succeeds',
-    async (status, { loops, step }) => {
-      const emulator = await loops({ samplerTimeline: [{ status, ms: 500 }, { status: 'ACTIVE' }] });
-      const result = await step({ inputs: inputs(emulator) });
-      expect(result.code).toBe(0);
-      const id = runId(result);
-      expect(result.outputs).toMatchObject({ status: 'ready', sampler_status: 'ACTIVE' });
-      expect(result.stdout).toContain(`Run ${id}: sampler ${status} (`);
-      // A sampler that scaled to zero is woken (one request to its /v1/models) and comes back through WAKING_UP.
-      expect(result.stdout).toMatch(new RegExp(`Run ${id}: sampler (${status}|WAKING_UP) → ACTIVE`));
-      // Several polls saw the status and kept going.
-      expect(requests(emulator, 'GET', `/v1/loops/runs/${id}`).length).toBeGreaterThanOrEqual(2);
-      expect(deactivations(emulator, id)).toHaveLength(0);
-    },
-  );
+  test.for(['UNHEALTHY', 'SCALED_TO_ZERO', 'WAKING_UP'])('keeps waiting through %s, then succeeds', async (status, { loops, step }) => {
+    const emulator = await loops({ samplerTimeline: [{ status, ms: 500 }, { status: 'ACTIVE' }] });
+    const result = await step({ inputs: inputs(emulator) });
+    expect(result.code).toBe(0);
+    const id = runId(result);
+    expect(result.outputs).toMatchObject({ status: 'ready', sampler_status: 'ACTIVE' });
+    expect(result.stdout).toContain(`Run ${id}: sampler ${status} (`);
+    // A sampler that scaled to zero is woken (one request to its /v1/models) and comes back through WAKING_UP.
+    expect(result.stdout).toMatch(new RegExp(`Run ${id}: sampler (${status}|WAKING_UP) → ACTIVE`));
+    // Several polls saw the status and kept going.
+    expect(requests(emulator, 'GET', `/v1/loops/runs/${id}`).length).toBeGreaterThanOrEqual(2);
+    expect(deactivations(emulator, id)).toHaveLength(0);
+  });
 
   test('keeps waiting through SCALED_TO_ZERO → WAKING_UP → ACTIVE', async ({ loops, step }) => {
     const emulator = await loops({
@@ -284,10 +276,7 @@ describe.concurrent('waiting, end to end', () => {
     expect(result.stdout).toMatch(/sampler (WAKING_UP|SCALED_TO_ZERO) → ACTIVE/);
   });
 
-  test('wait_timeout_seconds: timed_out, the message names the run, its statuses and the wait; deactivated', async ({
-    loops,
-    step,
-  }) => {
+  test('wait_timeout_seconds: timed_out, the message names the run, its statuses and the wait; deactivated', async ({ loops, step }) => {
     const emulator = await loops({ samplerTimeline: FOREVER('LOADING_MODEL') });
     const result = await step({ inputs: inputs(emulator, { wait_timeout_seconds: 1, poll_interval_seconds: 0.2 }) });
     expect(result.code).toBe(1);
@@ -405,10 +394,7 @@ describe.concurrent('waiting, end to end', () => {
     expect(post.stdout).toContain(`Run ${id} was already deactivated`);
   });
 
-  test('post step deactivates a run that failed and was left by deactivate_on_failure=false', async ({
-    loops,
-    step,
-  }) => {
+  test('post step deactivates a run that failed and was left by deactivate_on_failure=false', async ({ loops, step }) => {
     const emulator = await loops({ samplerTimeline: [{ status: 'DEPLOYING', ms: 60 }, { status: 'FAILED' }] });
     const withInputs = inputs(emulator, { deactivate_on_failure: false, deactivate_at_job_end: true });
     const main = await step({ inputs: withInputs });

@@ -29,11 +29,7 @@ const rate = num('rate', values.rate);
 if (rate !== undefined && rate > 0) opts.rateLimit = { perSecond: rate };
 const samplerMs = num('sampler-ms', values['sampler-ms']);
 if (samplerMs !== undefined) {
-  opts.samplerTimeline = [
-    { status: 'DEPLOYING', ms: samplerMs },
-    { status: 'LOADING_MODEL', ms: samplerMs },
-    { status: 'ACTIVE' },
-  ];
+  opts.samplerTimeline = [{ status: 'DEPLOYING', ms: samplerMs }, { status: 'LOADING_MODEL', ms: samplerMs }, { status: 'ACTIVE' }];
 }
 
 const emulator = await startEmulator(opts);

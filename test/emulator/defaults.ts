@@ -52,14 +52,6 @@ export const SAMPLER_INSTANCE: LoopsInstanceType = {
 export const GPU_TRAINER = new Set(['CREATED', 'DEPLOYING', 'RUNNING']);
 export const TERMINAL_TRAINER = new Set(['FAILED', 'STOPPED', 'PREEMPTED']);
 /** Sampler statuses that end reuse (the deployment is replaced) and answer 404 on /v1/models... */
-export const DEAD_SAMPLER = new Set([
-  'DEPLOY_FAILED',
-  'BUILD_FAILED',
-  'BUILD_STOPPED',
-  'FAILED',
-  'INACTIVE',
-  'DEACTIVATING',
-  'UNHEALTHY',
-]);
+export const DEAD_SAMPLER = new Set(['DEPLOY_FAILED', 'BUILD_FAILED', 'BUILD_STOPPED', 'FAILED', 'INACTIVE', 'DEACTIVATING', 'UNHEALTHY']);
 /** ...except these, which answer 503 there: the sampler may still come up. */
 export const NOT_READY_SAMPLER = new Set(['BUILDING', 'DEPLOYING', 'LOADING_MODEL', 'WAKING_UP', 'UPDATING', 'UNHEALTHY']);

@@ -75,9 +75,7 @@ export class Track {
         t = stepEnd;
       });
     });
-    return spans
-      .filter((s) => s.from <= now)
-      .map((s) => (s.to > now ? { from: s.from } : { from: s.from, to: s.to }));
+    return spans.filter((s) => s.from <= now).map((s) => (s.to > now ? { from: s.from } : { from: s.from, to: s.to }));
   }
 }
 

@@ -92,8 +92,7 @@ function checkEnum(spec: FieldSpec, value: unknown, loc: (string | number)[]): V
   const values = spec.values ?? [];
   if (typeof value === 'string' && values.includes(value)) return undefined;
   const quoted = values.map((v) => `'${v}'`);
-  const expected =
-    quoted.length <= 1 ? (quoted[0] ?? '') : `${quoted.slice(0, -1).join(', ')} or ${quoted[quoted.length - 1] ?? ''}`;
+  const expected = quoted.length <= 1 ? (quoted[0] ?? '') : `${quoted.slice(0, -1).join(', ')} or ${quoted[quoted.length - 1] ?? ''}`;
   return { type: 'enum', loc, msg: `Input should be ${expected}`, input: value, ctx: { expected } };
 }
 

@@ -39,9 +39,7 @@ export function stepTest(defaults: EmulatorOptions) {
 
 /** The requests the emulator received for one method and path (exact, or a pattern). */
 export function requestsTo(emulator: Emulator, method: string, path: string | RegExp): RecordedRequest[] {
-  return emulator.requests.filter(
-    (r) => r.method === method && (typeof path === 'string' ? r.path === path : path.test(r.path)),
-  );
+  return emulator.requests.filter((r) => r.method === method && (typeof path === 'string' ? r.path === path : path.test(r.path)));
 }
 
 /** The step's ::error:: (or ::warning::) annotations, decoded from the runner's % escapes. */

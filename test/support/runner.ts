@@ -88,7 +88,11 @@ export function parseFileCommands(text: string): Record<string, string> {
 }
 
 /** The INPUT_* variables a runner would set: action.yml defaults, then the step's `with:`. */
-export function inputEnv(inputs: Record<string, string | number | boolean> = {}, githubToken = '', action: 'launch' | 'stop' = 'launch'): Record<string, string> {
+export function inputEnv(
+  inputs: Record<string, string | number | boolean> = {},
+  githubToken = '',
+  action: 'launch' | 'stop' = 'launch',
+): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [name, spec] of Object.entries(readActionYml(action === 'stop' ? join(ACTION_ROOT, 'stop') : ACTION_ROOT).inputs)) {
     let value = spec.default ?? '';

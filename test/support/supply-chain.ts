@@ -145,7 +145,8 @@ export function checkPermissions(source: string): string[] {
       problems.push(`jobs.${name}: no permissions (neither the job nor the workflow declares them)`);
       continue;
     }
-    if (own !== undefined && blanket(own)) problems.push(`jobs.${name}: permissions: ${typeof own === 'string' ? own : JSON.stringify(own)} is not least privilege; list the scopes`);
+    if (own !== undefined && blanket(own))
+      problems.push(`jobs.${name}: permissions: ${typeof own === 'string' ? own : JSON.stringify(own)} is not least privilege; list the scopes`);
     else if (own !== undefined && !isObj(own)) problems.push(`jobs.${name}: permissions must be a mapping of scopes`);
     for (const scope of isObj(own) ? writeScopes(own) : []) {
       if (!comments.get(name)?.get(scope)) problems.push(`jobs.${name}: ${scope}: write has no trailing comment saying why`);

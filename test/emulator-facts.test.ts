@@ -1,33 +1,17 @@
 // The API facts the emulator models (brief §3 a–h): the server clock and Date header,
 // read-after-write lag, deactivation, reuse, users, a sampler URL not known yet, an older
 // server's create-run fields, and a BOM. Everything over real HTTP on 127.0.0.1.
-import { afterEach, describe, expect, it } from 'vitest';
-import { emulatorClient, fakeClock } from './emulator/client.js';
-import { type Emulator, type EmulatorOptions, type LoopsRun, startEmulator } from './emulator/server.js';
+import { describe, expect, it } from 'vitest';
+import { emulatorClient } from './emulator/client.js';
+import { emulatorFixture } from './emulator/fixture.js';
+import type { EmulatorOptions, LoopsRun } from './emulator/server.js';
 
 const FAST: EmulatorOptions = {
   samplerTimeline: [{ status: 'DEPLOYING', ms: 50 }, { status: 'LOADING_MODEL', ms: 50 }, { status: 'ACTIVE' }],
   trainerTimeline: [{ status: 'CREATED', ms: 30 }, { status: 'DEPLOYING', ms: 50 }, { status: 'RUNNING' }],
 };
 
-let emu: Emulator | undefined;
-const current = (): Emulator => {
-  if (!emu) throw new Error('no emulator');
-  return emu;
-};
-const api = emulatorClient(current);
-let clock = fakeClock();
-
-async function start(opts: EmulatorOptions = {}): Promise<Emulator> {
-  clock = fakeClock();
-  emu = await startEmulator({ ...FAST, now: clock.now, ...opts });
-  return emu;
-}
-
-afterEach(async () => {
-  await emu?.close();
-  emu = undefined;
-});
+const { api, clock, current, start } = emulatorFixture(FAST);
 
 const runOf = async (id: string): Promise<LoopsRun> => {
   const res = await api.getRun(id);

@@ -1,32 +1,15 @@
 // Idle scale-down and GPU accounting (brief §3 j, k): what a benchmark of GPU time reads from
 // emulator.deployments(), and what clients see of a deployment that nobody uses.
-import { afterEach, describe, expect, it } from 'vitest';
-import { emulatorClient, fakeClock } from './emulator/client.js';
-import { type Emulator, type EmulatorOptions, type LoopsRun, startEmulator } from './emulator/server.js';
+import { describe, expect, it } from 'vitest';
+import { emulatorFixture } from './emulator/fixture.js';
+import type { EmulatorOptions, LoopsRun } from './emulator/server.js';
 
 const FAST: EmulatorOptions = {
   samplerTimeline: [{ status: 'DEPLOYING', ms: 50 }, { status: 'ACTIVE' }],
   trainerTimeline: [{ status: 'CREATED', ms: 20 }, { status: 'DEPLOYING', ms: 30 }, { status: 'RUNNING' }],
 };
 
-let emu: Emulator | undefined;
-const current = (): Emulator => {
-  if (!emu) throw new Error('no emulator');
-  return emu;
-};
-const api = emulatorClient(current);
-let clock = fakeClock();
-
-async function start(opts: EmulatorOptions = {}): Promise<Emulator> {
-  clock = fakeClock();
-  emu = await startEmulator({ ...FAST, now: clock.now, ...opts });
-  return emu;
-}
-
-afterEach(async () => {
-  await emu?.close();
-  emu = undefined;
-});
+const { api, clock, current, start } = emulatorFixture(FAST);
 
 const statuses = async (run: LoopsRun): Promise<[string, string]> => {
   const d = (await api.getDeployment(run.deployment_id ?? '')).body.deployment;

@@ -1,32 +1,16 @@
 // Reuse of a deployment, users and scope=org, and runs planted with emulator.createRun (brief
 // §3 d, e, l, m). Everything a client sees, over real HTTP on 127.0.0.1.
-import { afterEach, describe, expect, it } from 'vitest';
-import { emulatorClient, fakeClock } from './emulator/client.js';
-import { type Emulator, type EmulatorOptions, EmulatorRequestError, startEmulator } from './emulator/server.js';
+import { describe, expect, it } from 'vitest';
+import { emulatorClient } from './emulator/client.js';
+import { emulatorFixture } from './emulator/fixture.js';
+import { type Emulator, type EmulatorOptions, EmulatorRequestError } from './emulator/server.js';
 
 const FAST: EmulatorOptions = {
   samplerTimeline: [{ status: 'DEPLOYING', ms: 50 }, { status: 'ACTIVE' }],
   trainerTimeline: [{ status: 'DEPLOYING', ms: 50 }, { status: 'RUNNING' }],
 };
 
-let emu: Emulator | undefined;
-const current = (): Emulator => {
-  if (!emu) throw new Error('no emulator');
-  return emu;
-};
-const api = emulatorClient(current);
-let clock = fakeClock();
-
-async function start(opts: EmulatorOptions = {}): Promise<Emulator> {
-  clock = fakeClock();
-  emu = await startEmulator({ ...FAST, now: clock.now, ...opts });
-  return emu;
-}
-
-afterEach(async () => {
-  await emu?.close();
-  emu = undefined;
-});
+const { api, clock, current, start } = emulatorFixture(FAST);
 
 const statusOf = async (id: string): Promise<string> => (await api.getRun(id)).body.run.status.name;
 

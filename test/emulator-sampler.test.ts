@@ -1,33 +1,17 @@
 // The samplers answer like vLLM (brief §3 i): GET {base_url}/v1/models on the emulator, its
 // auth, its models list, not-ready and dead samplers, wake from SCALED_TO_ZERO, faults and
 // recording on these paths, and where samplers say they live.
-import { afterEach, describe, expect, it } from 'vitest';
-import { emulatorClient, fakeClock } from './emulator/client.js';
-import { type Emulator, type EmulatorOptions, type LoopsRun, startEmulator } from './emulator/server.js';
+import { describe, expect, it } from 'vitest';
+import { emulatorClient } from './emulator/client.js';
+import { emulatorFixture } from './emulator/fixture.js';
+import type { EmulatorOptions, LoopsRun } from './emulator/server.js';
 
 const FAST: EmulatorOptions = {
   samplerTimeline: [{ status: 'DEPLOYING', ms: 50 }, { status: 'LOADING_MODEL', ms: 50 }, { status: 'ACTIVE' }],
   trainerTimeline: [{ status: 'CREATED', ms: 30 }, { status: 'DEPLOYING', ms: 50 }, { status: 'RUNNING' }],
 };
 
-let emu: Emulator | undefined;
-const current = (): Emulator => {
-  if (!emu) throw new Error('no emulator');
-  return emu;
-};
-const api = emulatorClient(current);
-let clock = fakeClock();
-
-async function start(opts: EmulatorOptions = {}): Promise<Emulator> {
-  clock = fakeClock();
-  emu = await startEmulator({ ...FAST, now: clock.now, ...opts });
-  return emu;
-}
-
-afterEach(async () => {
-  await emu?.close();
-  emu = undefined;
-});
+const { api, clock, current, start } = emulatorFixture(FAST);
 
 /** A run whose sampler is ACTIVE. */
 async function readyRun(extra: Record<string, unknown> = {}): Promise<LoopsRun> {

@@ -375,13 +375,11 @@ jobs:
     expect(readExample('fork-safe-dry-run.yml')).toMatch(/github\.event\.pull_request\.head\.repo\.fork/);
   });
 
-  it('train-and-eval-one-job.yml stops the run and its continuation however the job ends', () => {
-    const workflow = parseExample('train-and-eval-one-job.yml');
-    expect(stepsUsing(workflow, LAUNCH).map(({ step }) => String(step.with?.deactivate_at_job_end))).toEqual(['true']);
-    const stops = stepsUsing(workflow, STOP);
-    expect(stops.map(({ step }) => [step.if, step.with?.run_ids])).toEqual([
-      ["${{ always() && steps.loops.outputs.run_id != '' }}", '${{ steps.loops.outputs.run_id }}'],
-    ]);
+  it('train-and-eval-one-job.yml and matrix.yml stop the run (or its continuation) through the post step, however the job ends', () => {
+    for (const name of ['train-and-eval-one-job.yml', 'matrix.yml']) {
+      const workflow = parseExample(name);
+      expect(stepsUsing(workflow, LAUNCH).map(({ step }) => String(step.with?.deactivate_at_job_end)), name).toEqual(['true']);
+    }
   });
 
   it('examples that evaluate give the eval openai_base_url and sampler_model through env:', () => {

@@ -5,10 +5,12 @@
 
 import { describe, expect } from 'vitest';
 import { requestsTo } from '../support/e2e.js';
+import { runPostStep } from '../support/runner.js';
 import {
   SHA,
   commentInputs,
   commentsOn,
+  continueRun,
   creates,
   deactivations,
   ids,
@@ -236,6 +238,25 @@ describe('3. re-runs', () => {
       expect(stop.code, stop.stdout).toBe(0);
       expect(stop.outputs).toMatchObject({ status: 'stopped', selected_run_ids: all[0], stopped_run_ids: all[0] });
       expect(liveIds(emulator)).toEqual([all[1], all[2]].sort());
+    },
+  );
+});
+
+describe('4. the post step and a training script in the same job', () => {
+  test.concurrent(
+    'deactivate_at_job_end: once the training script has continued the run, the post step stops the continuation',
+    async ({ loops, step }) => {
+      const emulator = await loops();
+      const inputs = launchInputs(emulator, { deactivate_at_job_end: true });
+      const main = await step({ inputs, ...pr(7, SHA.A) });
+      expect(main.code, main.stdout).toBe(0);
+      const training = continueRun(emulator, main.outputs.run_id ?? '');
+      const post = await runPostStep(main, { inputs });
+      expect(post.code, post.stdout).toBe(0);
+      expect(post.stdout).toContain(`Deactivated run ${training.id} (continuing run ${main.outputs.run_id}) at the end of the job`);
+      expect(state(emulator, training.id)).toBe('INACTIVE');
+      expect(liveIds(emulator)).toEqual([]);
+      expect(deactivations(emulator)).toEqual([training.id]);
     },
   );
 });

@@ -378,7 +378,10 @@ jobs:
   it('train-and-eval-one-job.yml and matrix.yml stop the run (or its continuation) through the post step, however the job ends', () => {
     for (const name of ['train-and-eval-one-job.yml', 'matrix.yml']) {
       const workflow = parseExample(name);
-      expect(stepsUsing(workflow, LAUNCH).map(({ step }) => String(step.with?.deactivate_at_job_end)), name).toEqual(['true']);
+      expect(
+        stepsUsing(workflow, LAUNCH).map(({ step }) => String(step.with?.deactivate_at_job_end)),
+        name,
+      ).toEqual(['true']);
     }
   });
 

@@ -72,7 +72,7 @@ function defaultRunName() {
 
 let status = 'error';
 const runName = input('run_name') || defaultRunName();
-setOutputs({ run_name: runName, base_model: baseModel });
+setOutputs({ run_name: runName, base_model: baseModel, adopted: 'false', reused_from_run_id: '', superseded_run_ids: '', sampler_model: '' });
 try {
   if (preflight) {
     const { supported_models: models } = await request('GET', '/v1/loops/capabilities');
@@ -82,14 +82,16 @@ try {
   const { session } = await request('POST', '/v1/loops/sessions', sessionBody);
   setOutputs({ session_id: session.id, session_created: 'true' });
 
+  // As the action: fields equal to the API's own defaults are left out.
+  const unlessDefault = (value, fallback) => (value === fallback ? undefined : value);
   const body = {
     session_id: session.id,
     base_model: baseModel,
     name: runName,
-    lora_rank: Number(input('lora_rank', '64')),
-    scale_down_delay_seconds: Number(input('scale_down_delay_seconds', '3600')),
-    availability_model: input('availability_model', 'dedicated'),
-    replicas: Number(input('replicas', '1')),
+    lora_rank: unlessDefault(Number(input('lora_rank', '64')), 64),
+    scale_down_delay_seconds: unlessDefault(Number(input('scale_down_delay_seconds', '3600')), 3600),
+    availability_model: unlessDefault(input('availability_model', 'dedicated'), 'dedicated'),
+    replicas: unlessDefault(Number(input('replicas', '1')), 1),
     max_seq_len: optionalInt('max_seq_len'),
     seed: optionalInt('seed'),
     path: input('checkpoint_path') || undefined,
@@ -103,6 +105,9 @@ try {
     run_base_url: run.base_url,
     sampler_id: run.sampler?.id ?? '',
     sampler_base_url: run.sampler?.base_url ?? '',
+    openai_base_url: run.sampler?.base_url ? `${run.sampler.base_url.replace(/\/+$/, '')}/v1` : '',
+    sampler_deployment_id: run.sampler?.deployment_id ?? '',
+    sampler_model_id: run.sampler?.model_id ?? '',
     sampler_status: run.sampler?.status?.name ?? '',
     trainer_status: '',
     deployment_id: run.deployment_id ?? '',

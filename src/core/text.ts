@@ -18,11 +18,3 @@ export function neutralise(text: string): string {
     .map((line) => line.replace(/^(\s*):(?=:)/, '$1:\u200b').replace(/##\[/g, '##\u200b['))
     .join('\n');
 }
-
-// eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g;
-
-/** One line of server text: control characters and line breaks become a space. */
-export function oneLine(text: string): string {
-  return text.replace(CONTROL, ' ');
-}

@@ -1,8 +1,8 @@
 /**
  * Local emulator of the Baseten Loops management HTTP API (the /v1/loops/* routes this project
  * uses) and of the samplers' vLLM /v1/models. Only node built-ins. Shapes follow
- * /work/shared/loops-api/openapi.yaml (spec 2026-08-22); behaviour follows the facts in
- * /work/shared/SPEC.md and reference.md. This is the public module: import from here.
+ * the API description (test/fixtures/loops-openapi.yaml, spec 2026-08-22); behaviour follows the facts in
+ * the specification and the API reference notes. This is the public module: import from here.
  *
  * Layout: types.ts, options.ts (public types) · defaults.ts · config.ts (options → settings,
  * keys → users) · validation.ts, responses.ts · store.ts (state), timeline.ts (status tracks),

@@ -1,5 +1,5 @@
 /**
- * The records the emulator answers with: the shapes of /work/shared/loops-api/openapi.yaml
+ * The records the emulator answers with: the shapes of the API description (test/fixtures/loops-openapi.yaml)
  * (spec 2026-08-22), plus the vLLM models list its samplers serve.
  */
 

@@ -67,7 +67,7 @@ export function buildRunBody(settings: Settings, sessionId: string, name: string
   return body;
 }
 
-/** How far before our first create request (server clock) a run of ours may be stamped: Date has 1 s resolution. */
+/** Margin below the server-clock estimate (itself a lower bound: see Transport) before a run of ours is looked for. */
 export const SINCE_SLACK_MS = 2000;
 /** Without any Date header from the server, how far its clock may lag ours. */
 export const CLOCK_SKEW_MS = 120_000;

@@ -55,14 +55,14 @@ export function holderOf(ours: Run, runs: Run[]): Run | undefined {
  * script's run on its deployment); "already stopped" when nothing does. Returns what was stopped.
  */
 export async function stopHolder(client: LoopsClient, runId: string, call: CallOptions = {}): Promise<{ outcome: StopOutcome; holder: string }> {
-  let run: Run | undefined;
+  let run: Run;
   try {
     run = await client.getRun(runId, call);
   } catch (error) {
     if (error instanceof ApiError && (error.status === 404 || error.status === 409)) return { outcome: 'already_stopped', holder: runId };
-    // Could not look: deactivating the run itself is still the safe move.
+    throw error; // Not blind: the run may have been replaced by a newer one since.
   }
-  if (!run || isLive(run)) return { outcome: await stopRun(client, runId, call), holder: runId };
+  if (isLive(run)) return { outcome: await stopRun(client, runId, call), holder: runId };
   const continuation = continuationOf(run, await client.listRuns({}, call));
   if (!continuation) return { outcome: 'already_stopped', holder: runId };
   return { outcome: await stopRun(client, continuation.id, { ...call, check: true }), holder: continuation.id };
@@ -73,7 +73,6 @@ export interface LaunchPlan {
   adopt?: Run;
   /** The run to send as reuse_from_run_id (warm start). */
   reuseFrom?: Run;
-  runs: Run[];
 }
 
 export interface PlanOptions {
@@ -87,7 +86,7 @@ export interface PlanOptions {
 export async function planLaunch(client: LoopsClient, me: RunIdentity, opts: PlanOptions): Promise<LaunchPlan> {
   const runs = await client.listRuns({}, opts.call);
   const mine = ourRuns(runs, me).filter((o) => o.id.place === me.place && o.id.leg === me.leg);
-  const plan: LaunchPlan = { runs };
+  const plan: LaunchPlan = {};
   if (opts.adoptOnRerun && me.attempt > 1) {
     const alive = (o: OurRun): boolean => isLive(o.run) && !SAMPLER_TERMINAL.has(o.run.sampler?.status ?? '');
     const earlier = mine.filter((o) => o.id.sha7 === me.sha7 && o.id.attempt < me.attempt && alive(o)).sort(newestFirst);
@@ -139,6 +138,8 @@ export async function supersede(
   legs: 'this' | 'others',
   log: Log,
   call: CallOptions = {},
+  /** Left to the second pass: the warm start's source, which may still be handing its deployment over. */
+  deferred: ReadonlySet<string> = new Set(),
 ): Promise<Superseded> {
   let runs: Run[];
   try {
@@ -158,7 +159,7 @@ export async function supersede(
     (o) =>
       o.id.place === me.place &&
       o.id.slot === me.slot &&
-      (legs === 'this') === (o.id.leg === me.leg) &&
+      (legs === 'this' ? o.id.leg === me.leg && !deferred.has(o.run.id) : o.id.leg !== me.leg || deferred.has(o.run.id)) &&
       o.id.sha7 !== me.sha7 &&
       Date.parse(o.run.createdAt) < Date.parse(mine.createdAt),
   );
@@ -167,13 +168,17 @@ export async function supersede(
   for (const o of older) {
     const holder = holderOf(o.run, runs);
     if (!holder || (holder.deploymentId && holder.deploymentId === mine.deploymentId)) continue;
+    if (legs === 'this' && deferred.has(holder.id)) continue;
     const what = holder === o.run ? `run ${o.run.id}` : `run ${holder.id} (continuing run ${o.run.id})`;
     try {
-      if ((await stopRun(client, holder.id, { ...call, check: true })) === 'stopped') {
+      const outcome = await stopRun(client, holder.id, { ...call, check: true });
+      if (outcome === 'stopped') {
         stopped.push(holder.id);
         ours.push(o.run.id);
       }
-      log.info(`supersede: ${what} of commit ${o.id.sha7} is superseded by run ${mine.id}; deactivated`);
+      log.info(
+        `supersede: ${what} of commit ${o.id.sha7} is superseded by run ${mine.id}; ${outcome === 'stopped' ? 'deactivated' : 'already stopped'}`,
+      );
     } catch (error) {
       log.warning(`supersede: could not deactivate ${what}: ${errorMessage(error)}`);
     }

@@ -42,6 +42,9 @@ export async function run(options: RunOptions = {}): Promise<void> {
   const step: StepRecord = { status: 'error' };
   try {
     await launch(step, deps);
+    if (step.status === 'launched' && step.run && deps.signal?.aborted) {
+      throw new RunFailure('cancelled', `The workflow was cancelled once run ${step.run.id} existed`);
+    }
     if (step.status === 'launched' && step.client && step.settings && step.run) {
       await waitUntilReady(step, deps, step.client, step.settings, step.run);
     }
@@ -92,8 +95,9 @@ async function launch(step: StepRecord, deps: Deps): Promise<void> {
     await createTheRun(step, deps, client, settings, body);
   }
   if (life.supersede && step.run) {
-    const { stopped, ours } = await supersede(client, me, step.run, 'this', log, { signal });
-    step.supersede = { stopped, ours };
+    const deferred = new Set(plan.reuseFrom ? [plan.reuseFrom.id] : []);
+    const { stopped, ours } = await supersede(client, me, step.run, 'this', log, { signal }, deferred);
+    step.supersede = { stopped, ours, deferred };
     outputs.set({ superseded_run_ids: stopped.join(' ') });
   }
 }
@@ -102,7 +106,7 @@ async function launch(step: StepRecord, deps: Deps): Promise<void> {
 async function supersedeOthers(step: StepRecord, deps: Deps): Promise<void> {
   const { client, identity, run, supersede: first } = step;
   if (!client || !identity || !run || !first) return;
-  const { stopped, ours, runs } = await supersede(client, identity, run, 'others', deps.log);
+  const { stopped, ours, runs } = await supersede(client, identity, step.run ?? run, 'others', deps.log, {}, first.deferred);
   first.stopped.push(...stopped);
   first.ours.push(...ours);
   deps.outputs.set({ superseded_run_ids: first.stopped.join(' ') });
@@ -121,13 +125,13 @@ function lifecycleOf(settings: Settings, ctx: GithubContext): { supersede: boole
 
 /** One look at this repository's runs before creating anything (skipped when nothing needs it). */
 async function lookAround(client: LoopsClient, me: RunIdentity, life: ReturnType<typeof lifecycleOf>, deps: Deps): Promise<LaunchPlan> {
-  if (!life.adopt && !life.warmStart) return { runs: [] };
+  if (!life.adopt && !life.warmStart) return {};
   try {
     return await planLaunch(client, me, { adoptOnRerun: life.adopt, warmStart: life.warmStart, log: deps.log, call: { signal: deps.signal } });
   } catch (error) {
     if (error instanceof CancelledError) throw error;
     deps.log.warning(`Could not list runs, so warm_start and adopt_on_rerun were skipped: ${errorMessage(error)}`);
-    return { runs: [] };
+    return {};
   }
 }
 
@@ -161,7 +165,8 @@ async function createTheRun(step: StepRecord, deps: Deps, client: LoopsClient, s
     baseModel: body.base_model,
     createdAfter: new Date(intent.createdAfter).toISOString(),
   });
-  const onSend = (): void => saveLaunchState({ sentAt: clock.now() });
+  let sends = 0;
+  const onSend = (): void => saveLaunchState({ sentAt: clock.now(), ...(++sends > 1 ? { resent: true } : {}) });
   const created = (step.created = await createRunOnce(client, body, { intent, policy: policyOf(settings), clock, log, signal, onSend }));
   const run = (step.run = created.run);
   saveLaunchState({ runId: run.id });

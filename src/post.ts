@@ -33,7 +33,8 @@ export async function runPost(options: PostOptions = {}): Promise<void> {
   const saved = readLaunchState();
   const why = reasonToStop(saved);
   if (!why) return;
-  if (saved.stopped) {
+  // After a re-send, the abandoned request may still have made a run: look for it even then.
+  if (saved.stopped && !saved.resent) {
     log.info(`Run ${saved.runId ?? '(unknown)'} was already deactivated`);
     return;
   }
@@ -44,7 +45,13 @@ export async function runPost(options: PostOptions = {}): Promise<void> {
   let current = saved.runId ?? `named "${saved.runName ?? ''}"`;
   try {
     const targets = await runsToStop(client, saved, connection, clock, log);
-    if (targets.length === 0) log.info(`No run was created (session ${saved.sessionId ?? '?'}, name "${saved.runName ?? ''}"); nothing to stop`);
+    if (targets.length === 0) {
+      log.info(
+        saved.runId
+          ? `No duplicate of run ${saved.runId} was found; nothing more to stop`
+          : `No run was created (session ${saved.sessionId ?? '?'}, name "${saved.runName ?? ''}"); nothing to stop`,
+      );
+    }
     for (const id of targets) {
       current = id;
       const { outcome, holder } = await stopHolder(client, id);
@@ -70,23 +77,24 @@ export function reasonToStop(saved: LaunchState): Reason | undefined {
 }
 
 /**
- * The run the main step reported, and — when it never learned its run's id or never finished
- * (so its duplicate sweep may not have run) — the runs it could have made, found by listing.
- * When the id is unknown and nothing is listed yet, a create request may still land: the list is
- * read once more after that request's timeout has passed.
+ * The run the main step reported (unless it stopped it itself), and — when it never learned its
+ * run's id, never finished, or re-sent its create (so a duplicate may land after its own sweep) —
+ * the runs it could have made, found by listing. When nothing is listed yet, a create request may
+ * still land: the list is read once more after that request's timeout has passed.
  */
 async function runsToStop(client: LoopsClient, saved: LaunchState, connection: Connection, clock: Clock, log: Log): Promise<string[]> {
-  const ids = saved.runId ? [saved.runId] : [];
+  const ids = saved.runId && !saved.stopped ? [saved.runId] : [];
   const { sessionId, runName, baseModel, createdAfter } = saved;
-  if (!sessionId || !runName || !baseModel || !createdAfter || (saved.runId && saved.status)) return ids;
+  const unsure = !saved.runId || !saved.status || saved.resent;
+  if (!sessionId || !runName || !baseModel || !createdAfter || !unsure) return ids;
   const intent = { sessionId, sessionCreated: saved.sessionCreated ?? false, name: runName, createdAfter: Date.parse(createdAfter) };
   const list = async (): Promise<string[]> =>
     ownRuns(await client.listRuns({ baseModel }), intent)
-      .runs.filter((run) => run.status !== 'INACTIVE' && !ids.includes(run.id))
+      .runs.filter((run) => run.status !== 'INACTIVE' && run.id !== saved.runId)
       .map((run) => run.id);
   let found = await list();
   const windowMs = (saved.sentAt ?? 0) + connection.requestTimeoutSeconds * 1000 + 1000 - clock.now();
-  if (!saved.runId && found.length === 0 && windowMs > 0) {
+  if ((!saved.runId || saved.resent) && found.length === 0 && windowMs > 0) {
     log.info(`No run named "${runName}" yet; the create request may still land: looking again in ${Math.ceil(windowMs / 1000)}s`);
     await clock.sleep(Math.min(windowMs, connection.requestTimeoutSeconds * 1000 + 1000));
     found = await list();

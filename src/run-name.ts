@@ -57,7 +57,7 @@ export function placeOf(ctx: Pick<GithubContext, 'pullRequest' | 'ref'>): string
 
 export function identityOf(ctx: GithubContext, settings: Shaping, legKey: string): RunIdentity {
   const [owner = '', repo = ''] = ctx.repository.split('/');
-  return {
+  const id = {
     owner,
     repo,
     place: placeOf(ctx),
@@ -66,20 +66,27 @@ export function identityOf(ctx: GithubContext, settings: Shaping, legKey: string
     leg: legOf(ctx, settings, legKey),
     attempt: ctx.runAttempt,
   };
+  // The place as the name carries it, so that runs parsed back from names compare equal.
+  return { ...id, place: fittedPlace(id) };
 }
 
 const OWNER = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$/;
 const REPO = /^[A-Za-z0-9._-]{1,100}$/;
 const MAX_NAME = 255;
 
-export function writeRunName(id: RunIdentity): string {
-  const tail = `/${id.sha7}/${id.slot}.${id.leg}/a${id.attempt}`;
-  const head = `${id.owner}/${id.repo}/`;
-  let place = id.place;
+const nameParts = (id: RunIdentity): [string, string] => [`${id.owner}/${id.repo}/`, `/${id.sha7}/${id.slot}.${id.leg}/a${id.attempt}`];
+
+/** A very long ref keeps its start and gains a hash of the whole, so that the name fits and two refs never share one. */
+function fittedPlace(id: RunIdentity): string {
+  const [head, tail] = nameParts(id);
   const room = MAX_NAME - head.length - tail.length;
-  // A very long ref keeps its start and gains a hash of the whole, so that two refs never share a name.
-  if ([...place].length > room) place = `${[...place].slice(0, Math.max(1, room - 10)).join('')}~${hash8(place)}`;
-  return `${head}${place}${tail}`;
+  const place = [...id.place];
+  return place.length > room ? `${place.slice(0, Math.max(1, room - 10)).join('')}~${hash8(id.place)}` : id.place;
+}
+
+export function writeRunName(id: RunIdentity): string {
+  const [head, tail] = nameParts(id);
+  return `${head}${fittedPlace(id)}${tail}`;
 }
 
 /** The identity a run name carries, or undefined when it is not a name this module wrote. */

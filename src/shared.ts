@@ -51,7 +51,9 @@ export type StopOutcome = 'stopped' | 'already_stopped';
 
 /**
  * Deactivates a run. Whether deactivation is idempotent is undocumented: an answer of 404 or 409
- * means "already stopped", as does a run already INACTIVE when `check` looks first.
+ * means "already stopped", as does a run already INACTIVE when `check` looks first. A look that
+ * fails is an error, not a licence to deactivate blind: deactivating a run that a newer run
+ * replaced would tear down that newer run's deployment.
  */
 export async function stopRun(client: LoopsClient, runId: string, opts: CallOptions & { check?: boolean } = {}): Promise<StopOutcome> {
   if (opts.check) {
@@ -59,7 +61,7 @@ export async function stopRun(client: LoopsClient, runId: string, opts: CallOpti
       if ((await client.getRun(runId, opts)).status === 'INACTIVE') return 'already_stopped';
     } catch (error) {
       if (isGone(error)) return 'already_stopped';
-      // Could not look: deactivating is still the safe move.
+      throw error;
     }
   }
   try {
@@ -93,6 +95,8 @@ export interface LaunchState {
   createdAfter?: string;
   /** Our clock (ms) when the latest create request was sent. */
   sentAt?: number;
+  /** The create was sent more than once (after an ambiguous failure): a late duplicate may land. */
+  resent?: boolean;
   runId?: string;
   status?: string;
   /** The main step stopped the run itself. */
@@ -107,6 +111,7 @@ const STATE_KEYS = {
   baseModel: 'base_model',
   createdAfter: 'created_after',
   sentAt: 'sent_at',
+  resent: 'resent',
   runId: 'run_id',
   status: 'status',
   stopped: 'stopped',
@@ -130,6 +135,7 @@ export function readLaunchState(): LaunchState {
     baseModel: get('baseModel'),
     createdAfter: get('createdAfter'),
     sentAt: Number(get('sentAt')) || undefined,
+    resent: get('resent') === 'true',
     runId: get('runId'),
     status: get('status'),
     stopped: get('stopped') === 'true',
@@ -148,14 +154,15 @@ export interface CreateIntent {
 /**
  * The runs this step could have made: in its session, created (on the server's clock) after its
  * first create request, and named as it named the run — in a session the step created, every
- * run. `unsure` when, in a reused session, a candidate has no name (an older API). Live runs
+ * run, whatever its name or time. `unsure` when, in a reused session, a candidate has no name (an older API). Live runs
  * first, then oldest first.
  */
 export function ownRuns(runs: Run[], intent: CreateIntent): { runs: Run[]; unsure: boolean } {
+  // In a session this step created, every run is its own: no clock needs to be trusted.
   const candidates = runs.filter((run) => {
     if (run.sessionId !== intent.sessionId) return false;
     const created = Date.parse(run.createdAt);
-    return Number.isNaN(created) || created >= intent.createdAfter;
+    return intent.sessionCreated || Number.isNaN(created) || created >= intent.createdAfter;
   });
   const mine = intent.sessionCreated ? candidates : candidates.filter((run) => run.name === intent.name);
   const rank = (run: Run): number => (run.status === 'INACTIVE' ? 1 : 0);

@@ -32,7 +32,7 @@ export interface StepRecord {
   created?: CreatedRun;
   run?: Run;
   /** Set when supersede is on: the runs (or continuations) it deactivated so far, and which of ours they were. */
-  supersede?: { stopped: string[]; ours: string[] };
+  supersede?: { stopped: string[]; ours: string[]; deferred: ReadonlySet<string> };
   /** This pull request's runs of this slot, for the comment. */
   runs?: RunRow[];
   waited?: WaitResult;
@@ -68,8 +68,10 @@ async function stopAfterFailure(step: StepRecord, log: Log, client: LoopsClient,
     return 'The run was left running (deactivate_on_failure: false).';
   }
   try {
-    const outcome =
-      run.status === 'INACTIVE' ? 'already_stopped' : await stopRun(client, run.id, step.status === 'cancelled' ? { hurry: HURRY } : {});
+    // The last poll saw the run moments ago, and the wait may have failed because reading the run
+    // is what is broken: deactivate on that knowledge rather than look again.
+    const hurry = step.status === 'cancelled' ? { hurry: HURRY } : {};
+    const outcome = run.status === 'INACTIVE' ? 'already_stopped' : await stopRun(client, run.id, hurry);
     saveLaunchState({ stopped: true });
     if (outcome === 'already_stopped') {
       log.info(`Run ${run.id} was already stopped (status ${step.status})`);

@@ -38,6 +38,8 @@ interface Choice {
   run?: Run;
   why: string;
   holder?: Run;
+  /** A run named in run_ids that could not be looked up (not a 404): reported as failed, the rest goes on. */
+  lookup?: string;
 }
 
 export async function runStop(options: StopOptions = {}): Promise<void> {
@@ -65,20 +67,27 @@ export async function runStop(options: StopOptions = {}): Promise<void> {
       return;
     }
     const results = await stopAll(client, selected, log);
-    rows = choices.map((c) =>
-      row(c, c.holder ? (results.get(c.holder.id) ?? '') : c.run ? 'not live: nothing to stop' : 'not found: already gone'),
-    );
-    const pick = (what: string): string[] => selected.filter((r) => results.get(r.id)?.startsWith(what)).map((r) => r.id);
-    const gone = choices.filter((c) => !c.run).map((c) => c.id);
+    for (const c of choices) if (c.lookup) results.set(c.id, `failed: could not look it up: ${c.lookup}`);
+    const outcome = (c: Choice): string =>
+      c.lookup
+        ? (results.get(c.id) ?? '')
+        : c.holder
+          ? (results.get(c.holder.id) ?? '')
+          : c.run
+            ? 'not live: nothing to stop'
+            : 'not found: already gone';
+    rows = choices.map((c) => row(c, outcome(c)));
+    const pick = (what: string): string[] => [...results].filter(([, r]) => r.startsWith(what)).map(([id]) => id);
+    const gone = choices.filter((c) => !c.run && !c.lookup).map((c) => c.id);
     const [stopped, already, failed] = [pick('stopped'), [...pick('already stopped'), ...gone], pick('failed')];
     outputs.set({ stopped_run_ids: stopped.join(' '), already_stopped_run_ids: already.join(' '), failed_run_ids: failed.join(' ') });
     status = failed.length ? 'partial' : stopped.length ? 'stopped' : 'nothing_to_stop';
-    if (failed.length) throw new Error(`Could not stop ${failed.join(', ')}: ${failed.map((id) => results.get(id)).join('; ')}`);
     const done = new Set(choices.filter((c) => c.holder && !failed.includes(c.holder.id)).flatMap((c) => [c.id, c.holder?.id ?? c.id]));
     const pr = selectors.pullRequest ?? ctx.pullRequest?.number;
     if (settings.commentOnPr && pr !== undefined && done.size > 0) {
       await markRunsStopped({ ...ctx, pullRequest: { number: pr } }, settings.githubToken, done, log, settings.requestTimeoutSeconds * 1000);
     }
+    if (failed.length) throw new Error(`Could not stop ${failed.join(', ')}: ${failed.map((id) => results.get(id)).join('; ')}`);
   } catch (error) {
     message = redact(errorMessage(error), secrets);
     core.setFailed(neutralise(message));
@@ -113,7 +122,8 @@ async function select(client: LoopsClient, selectors: Selectors, ctx: GithubCont
   const [owner = '', repo = ''] = ctx.repository.split('/');
   const choices = new Map<string, Choice>();
   for (const id of selectors.runIds) {
-    choices.set(id, { id, run: runs.find((r) => r.id === id) ?? (await getRun(client, id)), why: 'named in run_ids' });
+    const listed = runs.find((r) => r.id === id);
+    choices.set(id, { id, why: 'named in run_ids', ...(listed ? { run: listed } : await lookUp(client, id)) });
   }
   const { pullRequest: pr, olderThanMinutes } = selectors;
   if (pr !== undefined || (olderThanMinutes !== undefined && selectors.runIds.length === 0)) {
@@ -140,12 +150,13 @@ async function listRuns(client: LoopsClient): Promise<Run[]> {
   }
 }
 
-async function getRun(client: LoopsClient, id: string): Promise<Run | undefined> {
+/** A run not in the caller's list: looked up by id (404: gone; another failure: said, not fatal). */
+async function lookUp(client: LoopsClient, id: string): Promise<{ run?: Run; lookup?: string }> {
   try {
-    return await client.getRun(id);
+    return { run: await client.getRun(id) };
   } catch (error) {
-    if (error instanceof ApiError && error.status === 404) return undefined;
-    throw error;
+    if (error instanceof ApiError && error.status === 404) return {};
+    return { lookup: errorMessage(error) };
   }
 }
 

@@ -108,7 +108,10 @@ export async function waitForReady(opts: WaitOptions): Promise<WaitResult> {
 
   poller.report(undefined, obs);
   for (let k = 1; ; k++) {
+    // A cancellation wins over a verdict: one that came before the first look, or during a probe.
+    if (signal?.aborted) return result('cancelled', 'the workflow was cancelled');
     const verdict = await poller.ask(assess(waitFor, obs), obs, Math.max(0, deadline - clock.now()) + GRACE_MS);
+    if (signal?.aborted) return result('cancelled', 'the workflow was cancelled');
     if (verdict.state === 'ready') return result('ready');
     if (verdict.state === 'failed') return result('failed', verdict.reason);
     if (clock.now() >= deadline) return result('timed_out', timedOut());

@@ -7,7 +7,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LoopsClient } from '../src/loops/client.js';
 import { ApiError, NetworkError, RetriesExhaustedError } from '../src/core/errors.js';
-import { silentLog } from '../src/core/log.js';
+import { silentLog } from './support/log.js';
 import { Transport } from '../src/loops/http.js';
 import { type Clock, DEFAULT_POLICY } from '../src/core/retry.js';
 

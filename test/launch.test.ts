@@ -80,10 +80,14 @@ describe('ownRuns: the runs one step could have made', () => {
     expect(ownRuns(runs, intent).runs.map((r) => r.id)).toEqual(['live', 'dead']);
   });
 
-  it('in a session this step created takes every recent run of that session, whatever its name', () => {
-    const runs = [run('renamed', 's1', 'MINE', '2026-11-21T10:00:05Z'), run('unnamed', 's1', undefined, '2026-11-21T10:00:06Z')];
+  it('in a session this step created takes every run of that session, whatever its name or time', () => {
+    const runs = [
+      run('early', 's1', 'mine', '2026-11-21T09:59:58Z'),
+      run('renamed', 's1', 'MINE', '2026-11-21T10:00:05Z'),
+      run('unnamed', 's1', undefined, '2026-11-21T10:00:06Z'),
+    ];
     const { runs: mine, unsure } = ownRuns(runs, { ...intent, sessionCreated: true });
-    expect(mine.map((r) => r.id)).toEqual(['renamed', 'unnamed']);
+    expect(mine.map((r) => r.id)).toEqual(['early', 'renamed', 'unnamed']);
     expect(unsure).toBe(false);
   });
 

@@ -50,6 +50,9 @@ describe('writeRunName / parseRunName', () => {
     expect([...a].length).toBeLessThanOrEqual(255);
     expect(a).not.toBe(b);
     expect(parseRunName(a)?.sha7).toBe('abcdef0');
+    // The identity compares equal to the one parsed back from the name (supersede, warm start, adoption).
+    const id = identityOf({ ...ctx, ref: `refs/heads/${'x'.repeat(300)}a` }, settings, '');
+    expect(parseRunName(writeRunName(id))).toEqual(id);
   });
 
   it('refuses names it did not write', () => {

@@ -6,7 +6,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { WaitFor } from '../src/inputs.js';
 import { LoopsClient } from '../src/loops/client.js';
 import type { Run } from '../src/loops/types.js';
-import { type Log, silentLog } from '../src/core/log.js';
+import type { Log } from '../src/core/log.js';
+import { silentLog } from './support/log.js';
 import { type Clock, DEFAULT_POLICY, realClock } from '../src/core/retry.js';
 import { NOT_FOUND_GRACE_MS, SAMPLER_TERMINAL, TRAINER_TERMINAL, assess, waitForReady, type Observation } from '../src/wait.js';
 import { type Emulator, type EmulatorOptions, type TimelineStep, startEmulator } from './emulator/server.js';
@@ -471,5 +472,27 @@ describe('waitForReady in real time', () => {
     });
     expect(result.outcome).toBe('cancelled');
     expect(runPolls(emulator, run)).toBe(0);
+  });
+
+  it('a cancellation wins even when the run is ready at the first look (a warm start, an adoption)', async () => {
+    const { emulator, client, run } = await setup({ samplerTimeline: [{ status: 'ACTIVE' }] });
+    expect(run.sampler?.status).toBe('ACTIVE');
+    const controller = new AbortController();
+    controller.abort();
+    const opts = { client, waitFor: 'sampler', initial: run, timeoutMs: 60_000, intervalMs: 1000, clock: realClock, log: silentLog } as const;
+    expect((await waitForReady(opts)).outcome).toBe('ready');
+    expect((await waitForReady({ ...opts, signal: controller.signal })).outcome).toBe('cancelled');
+    expect(runPolls(emulator, run)).toBe(0);
+  });
+
+  it('a cancellation during the sampler probe ends the wait cancelled, not ready', async () => {
+    const { client, run } = await setup({ samplerTimeline: [{ status: 'ACTIVE' }] });
+    const controller = new AbortController();
+    const askSampler = async () => {
+      controller.abort();
+      return { state: 'ready', model: 'm' } as const;
+    };
+    const opts = { client, waitFor: 'sampler', initial: run, timeoutMs: 60_000, intervalMs: 1000, clock: realClock, log: silentLog } as const;
+    expect((await waitForReady({ ...opts, signal: controller.signal, askSampler })).outcome).toBe('cancelled');
   });
 });

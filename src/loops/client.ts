@@ -61,10 +61,9 @@ export interface CallOptions {
   hurry?: Hurry;
 }
 
-/** Which runs GET /v1/loops/runs returns: the caller's (default) or the whole organization's. */
+/** Which of the caller's runs GET /v1/loops/runs returns. */
 export interface RunFilter {
   baseModel?: string;
-  scope?: 'org';
 }
 
 interface Request<T> {
@@ -102,7 +101,6 @@ export class LoopsClient {
   listRuns(filter: RunFilter = {}, opts: CallOptions = {}): Promise<Run[]> {
     const query = new URLSearchParams();
     if (filter.baseModel) query.set('base_model', filter.baseModel);
-    if (filter.scope) query.set('scope', filter.scope);
     const path = `/v1/loops/runs${query.size ? `?${query.toString()}` : ''}`;
     return this.call({ operation: 'list runs', method: 'GET', path, parse: parseRunList }, opts);
   }

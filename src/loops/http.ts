@@ -54,9 +54,8 @@ export class Transport {
       const headers: Record<string, string> = { accept: 'application/json' };
       if (sendKey) headers.authorization = `Bearer ${this.options.apiKey}`;
       if (data !== null) headers['content-type'] = 'application/json';
-      const sentAt = this.now();
       const response = await this.exchange(method, route, url, data, headers, timeoutMs);
-      this.noteServerDate(response.headers.date, sentAt);
+      this.noteServerDate(response.headers.date);
       const location = response.headers.location;
       if (!REDIRECTS.has(response.status) || !location || method !== 'GET' || hop >= MAX_REDIRECTS) {
         return response;
@@ -74,13 +73,14 @@ export class Transport {
   }
 
   /**
-   * The Date header has one-second resolution (it is truncated): the server's time is taken as the
-   * middle of that second, against the middle of our request.
+   * The server stamps Date (truncated to the second) before its answer reaches us, so its clock
+   * when the answer arrives is at least Date: `Date − arrival` can only put the server's clock
+   * early, never late — and an early estimate never makes this step's own run look too old.
    */
-  private noteServerDate(header: string | undefined, sentAt: number): void {
+  private noteServerDate(header: string | undefined): void {
     const date = header ? Date.parse(header) : Number.NaN;
     if (Number.isNaN(date)) return;
-    this.clockOffsetMs = date + 500 - (sentAt + this.now()) / 2;
+    this.clockOffsetMs = date - this.now();
   }
 
   private exchange(

@@ -75,8 +75,4 @@ export class Outputs<Name extends string = OutputName> {
       this.setOutput(name, value);
     }
   }
-
-  get(name: Name): string | undefined {
-    return this.written.get(name);
-  }
 }

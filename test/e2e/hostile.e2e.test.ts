@@ -69,6 +69,31 @@ describe('2. a kill during a slow create', () => {
   );
 });
 
+describe('2b. a re-send, then a cancellation', () => {
+  test.concurrent(
+    "the abandoned request's run lands after the main step stopped its own: the post step finds and stops it",
+    async ({ loops, step }) => {
+      const emulator = await loops({ samplerTimeline: [{ status: 'DEPLOYING' }] });
+      // The first create is acted on 4 s after it arrives: one request timeout after the client gave
+      // up, once the main step is gone. Its look at the runs (answered empty, as a lagging list
+      // would) finds nothing: it re-sends. Then the runner cancels.
+      emulator.fault({ method: 'POST', path: '/v1/loops/runs', kind: 'delay', when: 'late', delayMs: 4000 });
+      emulator.fault({ method: 'GET', path: '/v1/loops/runs', kind: 'transform', transform: () => ({ runs: [] }) });
+      const stepInputs = inputs(emulator, { wait_for: 'sampler', request_timeout_seconds: 2 });
+      const main = await step({ inputs: stepInputs, ...signalOn('Created run', 'SIGINT') });
+      expect(main.outputs.status).toBe('cancelled');
+      expect(main.state.stopped).toBe('true');
+      const post = await runPostStep(main, { inputs: stepInputs });
+      expect(post.code, post.stdout).toBe(0);
+      // The abandoned request's run exists by now (or within a few seconds): none may be left alive.
+      for (let i = 0; i < 60 && emulator.runs().length < 2; i++) await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(emulator.runs()).toHaveLength(2);
+      expect(live(emulator)).toEqual([]);
+      expect(main.state.resent).toBe('true');
+    },
+  );
+});
+
 describe("3. reconciliation adopts only this step's own run", () => {
   const HOURS = 3 * 3600_000;
 
@@ -106,6 +131,20 @@ describe("3. reconciliation adopts only this step's own run", () => {
       expect(deactivations(emulator)).toBe(0);
     },
   );
+
+  test.concurrent('a slow answer before the create (its Date stamped late) does not make this step miss its own run', async ({ loops, step }) => {
+    const emulator = await loops();
+    const first = await step({ inputs: inputs(emulator) });
+    const sessionId = first.outputs.session_id ?? '';
+    // The session check answers 6 s late; the create is acted on at once but answered after the timeout.
+    emulator.fault({ method: 'GET', path: `/v1/loops/sessions/${sessionId}`, kind: 'delay', when: 'after', delayMs: 6000 });
+    emulator.fault({ method: 'POST', path: '/v1/loops/runs', kind: 'delay', when: 'after', delayMs: 10_000 });
+    const result = await step({ inputs: inputs(emulator, { session_id: sessionId, request_timeout_seconds: 8 }), timeoutMs: 40_000 });
+    expect(result.code, result.stdout).toBe(0);
+    expect(requestsTo(emulator, 'POST', '/v1/loops/runs')).toHaveLength(2); // the first step's, and this one's once
+    expect(emulator.runs().filter((r) => r.session_id === sessionId)).toHaveLength(2);
+    expect(result.stdout).toContain('adopting it instead of creating another');
+  });
 
   test.concurrent(
     "a duplicate on the kept run's deployment is never deactivated (that would tear the kept run down)",

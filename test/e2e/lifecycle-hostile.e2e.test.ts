@@ -179,3 +179,35 @@ describe('5. the runs list answering 403 on launch', () => {
     expect(mustRun(emulator, second.outputs.run_id).deployment_id).not.toBe(first.outputs.deployment_id);
   });
 });
+
+describe('the warm start source during its handover', () => {
+  test.concurrent(
+    'a source still looking live right after the create (the handover not visible yet, no deployment_id) is not superseded then',
+    async ({ loops, step }) => {
+      // Runs carry no deployment_id (the API allows it), so "on this run's deployment" cannot be told.
+      const emulator = await loops({ deploymentIdOnRuns: false });
+      const first = await step({ inputs: launchInputs(emulator), ...pr(7, SHA.A) });
+      const source = first.outputs.run_id ?? '';
+      // Right after the second push's create, the list and the run itself still show the source live.
+      const stale = (run: { id: string; status: { name: string } }) => (run.id === source ? { ...run, status: { name: 'ACTIVE' } } : run);
+      emulator.fault({
+        method: 'GET',
+        path: '/v1/loops/runs',
+        kind: 'transform',
+        transform: (body) => ({ runs: (body as { runs: Array<{ id: string; status: { name: string } }> }).runs.map(stale) }),
+        times: 2,
+      });
+      emulator.fault({
+        method: 'GET',
+        path: `/v1/loops/runs/${source}`,
+        kind: 'transform',
+        transform: (body) => ({ run: stale((body as { run: { id: string; status: { name: string } } }).run) }),
+      });
+      const second = await step({ inputs: launchInputs(emulator), ...pr(7, SHA.B) });
+      expect(second.code, second.stdout).toBe(0);
+      expect(second.outputs.reused_from_run_id).toBe(source);
+      expect(deactivations(emulator)).toEqual([]);
+      expect(state(emulator, second.outputs.run_id)).toBe('ACTIVE');
+    },
+  );
+});

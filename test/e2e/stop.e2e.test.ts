@@ -67,6 +67,28 @@ describe('6. the stop action', () => {
   );
 
   test.concurrent(
+    'by run id: one id that cannot be looked up (403) is reported failed; the other runs are still stopped',
+    async ({ loops, step }) => {
+      const emulator = await loops();
+      const { pr7 } = plantPullRequests(emulator);
+      const [ours = '', hidden] = [pr7[0], 'hidden403'];
+      emulator.fault({
+        method: 'GET',
+        path: `/v1/loops/runs/${hidden}`,
+        kind: 'status',
+        status: 403,
+        body: { detail: 'Forbidden' },
+        times: Infinity,
+      });
+      const result = await stop(step, emulator, { run_ids: `${ours} ${hidden}` });
+      expect(result.code).toBe(1);
+      expect(result.outputs).toMatchObject({ status: 'partial', stopped_run_ids: ours, failed_run_ids: hidden });
+      expect(deactivations(emulator)).toEqual([ours]);
+      expect(annotations(result.stdout)).toMatch(/Could not stop hidden403: failed: could not look it up: .*HTTP 403/);
+    },
+  );
+
+  test.concurrent(
     "by pull request: that PR's runs only (not another PR's, another owner's same-named repo's, or user-named runs)",
     async ({ loops, step }) => {
       const emulator = await loops();

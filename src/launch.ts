@@ -67,8 +67,12 @@ export function buildRunBody(settings: Settings, sessionId: string, name: string
   return body;
 }
 
-/** Margin below the server-clock estimate (itself a lower bound: see Transport) before a run of ours is looked for. */
-export const SINCE_SLACK_MS = 2000;
+/**
+ * Margin below the server-clock estimate before a run of ours is looked for. The estimate is a
+ * lower bound already (see Transport: Date − arrival), so this only absorbs the server's own
+ * clocks disagreeing a little (the one that stamps Date, the one that stamps created_at).
+ */
+export const SINCE_SLACK_MS = 500;
 /** Without any Date header from the server, how far its clock may lag ours. */
 export const CLOCK_SKEW_MS = 120_000;
 

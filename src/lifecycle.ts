@@ -156,19 +156,16 @@ export async function supersede(
     );
   }
   const older = ourRuns(runs, me).filter(
-    (o) =>
-      o.id.place === me.place &&
-      o.id.slot === me.slot &&
-      (legs === 'this' ? o.id.leg === me.leg && !deferred.has(o.run.id) : o.id.leg !== me.leg || deferred.has(o.run.id)) &&
-      o.id.sha7 !== me.sha7 &&
-      Date.parse(o.run.createdAt) < Date.parse(mine.createdAt),
+    (o) => o.id.place === me.place && o.id.slot === me.slot && o.id.sha7 !== me.sha7 && Date.parse(o.run.createdAt) < Date.parse(mine.createdAt),
   );
   const stopped: string[] = [];
   const ours: string[] = [];
   for (const o of older) {
     const holder = holderOf(o.run, runs);
     if (!holder || (holder.deploymentId && holder.deploymentId === mine.deploymentId)) continue;
-    if (legs === 'this' && deferred.has(holder.id)) continue;
+    // This pass: this leg's runs first; other legs, and the warm start's source (a run or its continuation), at the end.
+    const late = o.id.leg !== me.leg || deferred.has(o.run.id) || deferred.has(holder.id);
+    if (late !== (legs === 'others')) continue;
     const what = holder === o.run ? `run ${o.run.id}` : `run ${holder.id} (continuing run ${o.run.id})`;
     try {
       const outcome = await stopRun(client, holder.id, { ...call, check: true });

@@ -117,7 +117,7 @@ describe("3. reconciliation adopts only this step's own run", () => {
       const fixed = { run_name: 'nightly' };
       const first = await step({ inputs: inputs(emulator, fixed) });
       expect(first.outputs.status).toBe('launched');
-      // A re-run comes later than the 2 s the Date header's resolution needs as slack.
+      // A re-run comes later than the estimate's error (the Date header's second, and the slack).
       await new Promise((resolve) => setTimeout(resolve, 2500));
       emulator.fault({ method: 'POST', path: '/v1/loops/runs', kind: 'status', status: 500, when: 'after' });
       const second = await step({ inputs: inputs(emulator, { ...fixed, session_id: first.outputs.session_id ?? '' }) });

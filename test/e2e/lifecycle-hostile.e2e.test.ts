@@ -211,3 +211,23 @@ describe('the warm start source during its handover', () => {
     },
   );
 });
+
+describe('a warm start that did not take', () => {
+  test.concurrent(
+    "the source was an older run's continuation and the server started fresh: it is superseded at the end of the step",
+    async ({ loops, step }) => {
+      const emulator = await loops();
+      // replicas 2: the API provisions fresh infrastructure instead of reusing (best effort).
+      const inputs = launchInputs(emulator, { replicas: 2 });
+      const first = await step({ inputs, ...pr(7, SHA.A) });
+      const training = continueRun(emulator, first.outputs.run_id ?? '');
+      const second = await step({ inputs, ...pr(7, SHA.B) });
+      expect(second.code, second.stdout).toBe(0);
+      expect(second.outputs.reused_from_run_id).toBe(training.id);
+      expect(second.outputs.deployment_id).not.toBe(training.deployment_id);
+      expect(second.outputs.superseded_run_ids).toBe(training.id);
+      expect(state(emulator, training.id)).toBe('INACTIVE');
+      expect(liveIds(emulator)).toEqual([second.outputs.run_id]);
+    },
+  );
+});

@@ -9,7 +9,8 @@
  * create-run.ts (create + reuse), lifecycle.ts (idle scale-down, wake, teardown, GPU time),
  * views.ts (state → JSON) · router.ts, routes-runs.ts, routes-infra.ts, sampler.ts (vLLM
  * /v1/models) · gate.ts (rate limit, auth), faults.ts, transport.ts, handler.ts · facade.ts
- * (the Emulator handle) · client.ts (a test client over HTTP) · cli.ts.
+ * (the Emulator handle) · client.ts (a test client over HTTP) · cli.ts · github/ (the GitHub
+ * side: the REST and GraphQL routes the actions call, its own server).
  */
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';

@@ -1,0 +1,92 @@
+/**
+ * The emulator's GitHub side: the parts of GitHub's REST and GraphQL APIs the actions call, on
+ * 127.0.0.1, answered from state a test can read and steer. Layout: server.ts (HTTP, the
+ * prefix of Enterprise Server, recording, failures) · state.ts (what GitHub holds) · one module
+ * of routes per concern (issues.ts: comments and the token's identity). Real Octokit talks to it.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ISSUE_ROUTES, viewerQuery } from './issues.js';
+import { type GithubRoute, type GithubState, type Answer, newState } from './state.js';
+
+export type { FakeComment, GithubRequest, GithubState } from './state.js';
+
+export interface FakeGithub extends GithubState {
+  /** Where the REST API lives, as GITHUB_API_URL gives it (with /api/v3 on Enterprise Server). */
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Every route table; a concern adds its own module and lists it here. */
+const ROUTES: GithubRoute[] = [...ISSUE_ROUTES];
+
+function send(res: http.ServerResponse, { status, body }: Answer): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': String(Buffer.byteLength(text)) });
+  res.end(text);
+}
+
+function parseBody(raw: string): unknown {
+  if (!raw) return undefined;
+  try {
+    return JSON.parse(raw);
+  } catch {
+    return raw;
+  }
+}
+
+/** The answer to one request: GraphQL, a route, a forced failure, or 404. */
+function answer(state: GithubState, method: string, path: string, body: unknown, graphql: boolean): Answer {
+  if (state.failWith !== undefined) {
+    return {
+      status: state.failWith,
+      body: {
+        message: 'Resource not accessible by integration',
+        documentation_url: 'https://docs.github.com/rest',
+        status: String(state.failWith),
+      },
+    };
+  }
+  if (graphql) return viewerQuery(state, body);
+  for (const route of ROUTES) {
+    const m = route.pattern.exec(path);
+    const handler = m ? route.methods[method] : undefined;
+    if (m && handler) return handler(state, m.slice(1), body);
+  }
+  return { status: 404, body: { message: 'Not Found' } };
+}
+
+/**
+ * `prefix` is where the REST API lives: '' on github.com (api.github.com), '/api/v3' on
+ * GitHub Enterprise Server. `url` includes it, as GITHUB_API_URL does; requests outside it get 404,
+ * except GraphQL: `/graphql` on github.com, `/api/graphql` on Enterprise Server (recorded as
+ * `POST (graphql)`).
+ */
+export async function startFakeGithub(prefix = ''): Promise<FakeGithub> {
+  const state = newState();
+  const graphqlPath = prefix === '/api/v3' ? '/api/graphql' : `${prefix}/graphql`;
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const url = new URL(req.url ?? '/', 'http://github.local');
+      const method = req.method ?? 'GET';
+      const inside = url.pathname.startsWith(`${prefix}/`);
+      const graphql = method === 'POST' && url.pathname === graphqlPath;
+      const path = inside ? url.pathname.slice(prefix.length) : url.pathname;
+      const body = parseBody(Buffer.concat(chunks).toString('utf8'));
+      const where = graphql ? '(graphql)' : inside ? path : `(outside ${prefix}) ${path}`;
+      state.requests.push({ method, path: where, query: Object.fromEntries(url.searchParams), authorization: req.headers.authorization, body });
+      send(res, !inside && !graphql ? { status: 404, body: { message: 'Not Found' } } : answer(state, method, path, body, graphql));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const fake = state as FakeGithub;
+  fake.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}${prefix}`;
+  fake.close = () =>
+    new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+  return fake;
+}

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ApiError, MalformedResponseError, NetworkError } from '../src/core/errors.js';
-import { describeErrorBody } from '../src/loops/answers.js';
+import { describeErrorBody, errorCode, interpret } from '../src/loops/answers.js';
 
 describe('describeErrorBody', () => {
   it('reads a FastAPI detail string', () => {
@@ -28,6 +28,38 @@ describe('describeErrorBody', () => {
   });
   it('is empty for an empty body', () => {
     expect(describeErrorBody('  ')).toBe('');
+  });
+});
+
+describe('errorCode', () => {
+  it("reads details.reason, the API's machine-readable reason", () => {
+    expect(errorCode('{"error":"no capacity","details":{"reason":"loops_capacity"}}')).toBe('loops_capacity');
+    expect(errorCode('\n {"details":{"reason":"quota.exceeded-1"}} ')).toBe('quota.exceeded-1');
+  });
+  it('is undefined without one, or for one that is not a short word', () => {
+    for (const body of [
+      '',
+      'oops',
+      '{"detail":"x"}',
+      '{"details":"loops_capacity"}',
+      '{"details":{"reason":7}}',
+      '{"details":{"reason":"a b"}}',
+    ]) {
+      expect(errorCode(body), body).toBeUndefined();
+    }
+    expect(errorCode(JSON.stringify({ details: { reason: 'x'.repeat(65) } }))).toBeUndefined();
+  });
+  it('reaches the ApiError an answer becomes', () => {
+    const response = { status: 429, headers: {}, body: '{"error":"busy","details":{"reason":"loops_capacity"}}', complete: true };
+    const error = (() => {
+      try {
+        interpret(response, 'POST', '/v1/loops/runs', (b) => b, 0);
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(error).toBeInstanceOf(ApiError);
+    expect((error as ApiError).code).toBe('loops_capacity');
   });
 });
 

@@ -67,6 +67,8 @@ export class ApiError extends LoopsError {
     readonly status: number,
     readonly detail: string,
     retryAfterMs?: number,
+    /** The error body's machine-readable reason (`details.reason`), e.g. `loops_capacity`. */
+    readonly code?: string,
   ) {
     const text = STATUS_TEXT[status] ? ` ${STATUS_TEXT[status]}` : '';
     super(method, route, `${method} ${route} failed: HTTP ${status}${text}${detail ? `: ${detail}` : ''}${hintFor(status)}`);

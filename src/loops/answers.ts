@@ -23,7 +23,7 @@ export function interpret<T>(response: HttpResponse, method: string, path: strin
     if (response.status >= 300 && response.status < 400) {
       detail = `redirect to ${String(response.headers.location ?? '(no location)')} not followed${detail ? `; ${detail}` : ''}`;
     }
-    throw new ApiError(method, route, response.status, detail, parseRetryAfter(response.headers['retry-after'], now));
+    throw new ApiError(method, route, response.status, detail, parseRetryAfter(response.headers['retry-after'], now), errorCode(body));
   }
   let json: unknown;
   try {
@@ -68,6 +68,19 @@ export function describeErrorBody(body: string): string {
   }
   if (typeof json === 'string') return excerpt(json);
   return excerpt(JSON.stringify(json));
+}
+
+/** The machine-readable reason of an error body (`{"details": {"reason": "loops_capacity"}}`), when it has one. */
+export function errorCode(body: string): string | undefined {
+  let json: unknown;
+  try {
+    json = JSON.parse(body.trim());
+  } catch {
+    return undefined;
+  }
+  const details = json && typeof json === 'object' ? (json as Record<string, unknown>).details : undefined;
+  const reason = details && typeof details === 'object' ? (details as Record<string, unknown>).reason : undefined;
+  return typeof reason === 'string' && /^[\w.-]{1,64}$/.test(reason) ? reason : undefined;
 }
 
 function describeValidationItem(item: unknown): string {

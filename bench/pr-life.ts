@@ -268,7 +268,7 @@ function counts(values: string[]): string {
 
 function row(o: Outcome): string[] {
   const idle = o.deployments.map((d) => d.idleMs);
-  const samplers = counts(o.aliveRuns.map((r) => r.sampler?.status.name ?? 'no sampler'));
+  const samplers = counts(o.aliveRuns.map((r) => r.sampler?.status?.name ?? 'no sampler'));
   const stops = o.pushes.flatMap((p) => (p.stopTimes ? [p.stopTimes] : []));
   const stopJob = stops.length
     ? `${realMs(median(stops.map((t) => t.first - t.spawn)))}; ${realMs(median(stops.map((t) => t.deactivate - t.first)))}`

@@ -66,6 +66,41 @@ describe('new emulator answers through prism proxy --errors', () => {
     expect(violationLines(prism.log())).toEqual([]);
   });
 
+  it('availability modes: serverless in capabilities, scope in the create, lora_config and expires_at, the 429 bodies: all pass', async () => {
+    emulator.configure({ serverlessAccess: 'all', capacity: { refusals: 1, retryAfterSeconds: 5 } });
+    try {
+      const caps = clean(await viaPrism.get<{ supported_models: Array<{ serverless: unknown }> }>('/v1/loops/capabilities'));
+      expect(caps.body.supported_models.map((m) => typeof m.serverless)).toContain('boolean');
+      const sessionId = clean(await viaPrism.post<{ session: { id: string } }>('/v1/loops/sessions', {})).body.session.id;
+      const body = { session_id: sessionId, base_model: 'Qwen/Qwen3-8B', scope: 'deployment' };
+      const refused = clean(await viaPrism.post<{ details: { reason: string } }>('/v1/loops/runs', body));
+      expect([refused.status, refused.body.details.reason]).toEqual([429, 'loops_capacity']);
+      const run = clean(await viaPrism.post<{ run: LoopsRun }>('/v1/loops/runs', body)).body.run;
+      expect(run.deployment_id).not.toBeNull();
+      emulator.configure({ checkpoints: [{ path: `bt://loops:${run.id}/weights/step-1`, expires_at: clock.t + 60_000 }] });
+      const listed = clean(await viaPrism.get<{ checkpoints: Array<Record<string, unknown>> }>(`/v1/loops/checkpoints?run_id=${run.id}`));
+      expect(listed.body.checkpoints[0]).toMatchObject({ lora_config: { r: 64 }, expires_at: new Date(clock.t + 60_000).toISOString() });
+    } finally {
+      emulator.configure({ serverlessAccess: 'none', capacity: { refusals: 0 }, checkpoints: [] });
+    }
+  });
+
+  it('a serverless run breaks the 2026-08-22 description exactly where the assumed shape says: the sampler without model ids and status', async () => {
+    emulator.configure({ serverlessAccess: 'all' });
+    try {
+      const sessionId = (await direct.session()) ?? '';
+      const res = await viaPrism.post('/v1/loops/runs', { session_id: sessionId, base_model: 'Qwen/Qwen3-8B' });
+      expect(res.status).toBe(500);
+      const violations = JSON.parse(res.headers.get('sl-violations') ?? '[]') as Array<{ location: string[]; code: string; message: string }>;
+      // Only the sampler breaks it (the run's null deployment_id is allowed), and only by what it lacks.
+      expect(new Set(violations.map((v) => v.location.join('.')))).toEqual(new Set(['response.body.run.sampler']));
+      const missing = violations.filter((v) => v.code === 'required').map((v) => /property '(\w+)'/.exec(v.message)?.[1]);
+      expect(missing).toEqual(['model_id', 'deployment_id', 'status']);
+    } finally {
+      emulator.configure({ serverlessAccess: 'none' });
+    }
+  });
+
   it('Prism cannot read a body that starts with a BOM (500 FetchError): bom tests must not go through Prism', async () => {
     emulator.configure({ bom: true });
     try {

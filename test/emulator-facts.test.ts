@@ -58,10 +58,10 @@ describe('server clock set back', () => {
     current().configure({ now: () => clock.t - 3_600_000 });
     current().setSamplerStatus(run.id, 'UPDATING');
     const seen = await runOf(run.id); // still there, with its URL, though "created" after now
-    expect([seen.sampler?.status.name, seen.sampler?.base_url]).toEqual(['UPDATING', run.sampler?.base_url]);
+    expect([seen.sampler?.status?.name, seen.sampler?.base_url]).toEqual(['UPDATING', run.sampler?.base_url]);
     expect(await api.listRuns()).toEqual([run.id]);
     current().configure({ now: clock.now });
-    expect((await runOf(run.id)).sampler?.status.name).toBe('UPDATING');
+    expect((await runOf(run.id)).sampler?.status?.name).toBe('UPDATING');
   });
 });
 
@@ -116,10 +116,10 @@ describe('deactivation', () => {
     expect(res.body).toEqual({ id: newer.id, base_model: 'Qwen/Qwen3-8B', user: { email: 'ci@example.com' } });
     const d = await deploymentOf(newer.deployment_id);
     expect(d).toMatchObject({ status: { name: 'STOPPED' }, active_run_id: null, latest_run_id: newer.id });
-    expect(d.sampler?.status.name).toBe('INACTIVE');
+    expect(d.sampler?.status?.name).toBe('INACTIVE');
     for (const id of [older.id, newer.id]) {
       const r = await runOf(id);
-      expect([r.status.name, r.sampler?.status.name]).toEqual(['INACTIVE', 'INACTIVE']);
+      expect([r.status.name, r.sampler?.status?.name]).toEqual(['INACTIVE', 'INACTIVE']);
     }
     const unknown = await api.deactivate('nope123');
     expect([unknown.status, unknown.body]).toEqual([404, { detail: 'Run not found' }]);
@@ -146,7 +146,7 @@ describe('deactivation', () => {
     expect([res.status, res.body]).toEqual([status, body]);
     expect((await runOf(newer.id)).status.name).toBe('ACTIVE');
     const d = await deploymentOf(newer.deployment_id);
-    expect([d.status.name, d.sampler?.status.name, d.active_run_id]).toEqual(['RUNNING', 'ACTIVE', newer.id]);
+    expect([d.status.name, d.sampler?.status?.name, d.active_run_id]).toEqual(['RUNNING', 'ACTIVE', newer.id]);
     expect((await api.deactivate(newer.id)).status).toBe(200); // an ACTIVE run is still stopped
     expect((await api.deactivate(newer.id)).status).toBe(status); // now it is INACTIVE too
     expect((await api.deactivate('nope123')).status).toBe(404);
@@ -158,7 +158,7 @@ describe('deactivation', () => {
     current().setTrainerStatus(run.id, 'FAILED');
     expect((await api.deactivate(run.id)).status).toBe(200);
     const d = await deploymentOf(run.deployment_id);
-    expect([d.status.name, d.sampler?.status.name]).toEqual(['FAILED', 'INACTIVE']);
+    expect([d.status.name, d.sampler?.status?.name]).toEqual(['FAILED', 'INACTIVE']);
   });
 
   it('POST /v1/loops/deployments/{id}/deactivate shuts the deployment down too', async () => {

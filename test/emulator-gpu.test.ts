@@ -13,7 +13,7 @@ const { api, clock, current, start } = emulatorFixture(FAST);
 
 const statuses = async (run: LoopsRun): Promise<[string, string]> => {
   const d = (await api.getDeployment(run.deployment_id ?? '')).body.deployment;
-  return [d.status.name, d.sampler?.status.name ?? ''];
+  return [d.status.name, d.sampler?.status?.name ?? ''];
 };
 
 describe('idle scale-down (scaleDownMsPerSecond)', () => {

@@ -79,7 +79,7 @@ describe('reuse', () => {
     const fresh = await api.run({ reuse_from_run_id: old.id, ...extra });
     expect(fresh.deployment_id).not.toBe(old.deployment_id);
     expect(fresh.sampler?.id).not.toBe(old.sampler?.id);
-    expect(fresh.sampler?.status.name).toBe('DEPLOYING');
+    expect(fresh.sampler?.status?.name).toBe('DEPLOYING');
     expect(await statusOf(old.id)).toBe('ACTIVE'); // untouched
     expect(current().deployments()).toHaveLength(2);
   });
@@ -93,13 +93,13 @@ describe('reuse', () => {
     expect(next.deployment_id).toBe(old.deployment_id);
     clock.advance(3_600_000);
     const d = (await api.getDeployment(next.deployment_id ?? '')).body.deployment;
-    expect([d.status.name, d.sampler?.status.name, d.active_run_id]).toEqual(['SCALED_TO_ZERO', 'SCALED_TO_ZERO', next.id]);
+    expect([d.status.name, d.sampler?.status?.name, d.active_run_id]).toEqual(['SCALED_TO_ZERO', 'SCALED_TO_ZERO', next.id]);
     expect((await api.models(next.sampler)).status).toBe(503); // the wake
     const waking = (await api.getDeployment(next.deployment_id ?? '')).body.deployment;
-    expect([waking.status.name, waking.sampler?.status.name]).toEqual(['DEPLOYING', 'WAKING_UP']);
+    expect([waking.status.name, waking.sampler?.status?.name]).toEqual(['DEPLOYING', 'WAKING_UP']);
     clock.advance(200);
     const up = (await api.getRun(next.id)).body.run;
-    expect(up.sampler?.status.name).toBe('ACTIVE');
+    expect(up.sampler?.status?.name).toBe('ACTIVE');
     expect((await api.models(up.sampler)).status).toBe(200);
   });
 });
@@ -154,7 +154,7 @@ describe('emulator.createRun and createSession', () => {
       { key: 'other-key', createdAt: hourAgo },
     );
     expect(old).toMatchObject({ name: 'other/repo/pr1', created_at: new Date(hourAgo).toISOString(), user: { email: 'other@example.com' } });
-    expect(old.sampler?.status.name).toBe('ACTIVE'); // its timeline ran an hour ago
+    expect(old.sampler?.status?.name).toBe('ACTIVE'); // its timeline ran an hour ago
     expect((await api.getDeployment(old.deployment_id ?? '')).body.deployment.status.name).toBe('RUNNING');
     const mine = await api.run();
     expect(await api.listRuns('?scope=org')).toEqual([mine.id, old.id]); // newest first by created_at

@@ -22,7 +22,7 @@ async function readyRun(extra: Record<string, unknown> = {}): Promise<LoopsRun> 
 
 const statuses = async (run: LoopsRun): Promise<[string, string]> => {
   const d = (await api.getDeployment(run.deployment_id ?? '')).body.deployment;
-  return [d.status.name, d.sampler?.status.name ?? ''];
+  return [d.status.name, d.sampler?.status?.name ?? ''];
 };
 
 describe('GET {sampler base_url}/v1/models', () => {

@@ -112,7 +112,7 @@ describe('Loops emulator', () => {
         expect(run.deployment_id).toMatch(/^[a-z0-9]{7}$/);
         expect(run.base_url).toMatch(/^https:\/\//);
         const sampler = run.sampler;
-        expect(sampler?.status.name).toBe('DEPLOYING');
+        expect(sampler?.status?.name).toBe('DEPLOYING');
         expect(sampler?.base_url).toBe(`${emu.url}/sampler/${sampler?.model_id}`);
         for (const k of ['id', 'base_url', 'base_model', 'created_at', 'model_id', 'deployment_id', 'status', 'user']) {
           expect(sampler).toHaveProperty(k);
@@ -134,13 +134,13 @@ describe('Loops emulator', () => {
         expect(d0['active_run_id']).toBe(run.id);
 
         clock += 50; // sampler: DEPLOYING 0-50, LOADING_MODEL 50-100; trainer: CREATED 0-30, DEPLOYING 30-80
-        expect((await getRun()).sampler?.status.name).toBe('LOADING_MODEL');
+        expect((await getRun()).sampler?.status?.name).toBe('LOADING_MODEL');
         expect((await getDep()).status.name).toBe('DEPLOYING');
         clock += 50;
-        expect((await getRun()).sampler?.status.name).toBe('ACTIVE');
+        expect((await getRun()).sampler?.status?.name).toBe('ACTIVE');
         expect((await getDep()).status.name).toBe('RUNNING');
         clock += 3_600_000;
-        expect((await getRun()).sampler?.status.name).toBe('ACTIVE');
+        expect((await getRun()).sampler?.status?.name).toBe('ACTIVE');
       } finally {
         emu.configure({ now: Date.now });
       }
@@ -153,7 +153,7 @@ describe('Loops emulator', () => {
       const seen: string[] = [];
       for (let i = 0; i < 200 && seen.at(-1) !== 'ACTIVE'; i++) {
         const r = ((await (await api.call('GET', `/v1/loops/runs/${run.id}`)).json()) as { run: LoopsRun }).run;
-        const name = r.sampler?.status.name ?? '';
+        const name = r.sampler?.status?.name ?? '';
         if (seen.at(-1) !== name) seen.push(name);
         if (name !== 'ACTIVE') await sleep(10);
       }
@@ -191,7 +191,7 @@ describe('Loops emulator', () => {
       expect((await api.call('POST', `/v1/loops/runs/${run.id}/deactivate`)).status).toBe(200);
       const got = ((await (await api.call('GET', `/v1/loops/runs/${run.id}`)).json()) as { run: LoopsRun }).run;
       expect(got.status.name).toBe('INACTIVE');
-      expect(got.sampler?.status.name).toBe('INACTIVE');
+      expect(got.sampler?.status?.name).toBe('INACTIVE');
       const dep = (await (await api.call('GET', `/v1/loops/deployments/${run.deployment_id}`)).json()) as {
         deployment: { status: { name: string }; active_run_id: string | null; latest_run_id: string | null };
       };
@@ -205,7 +205,7 @@ describe('Loops emulator', () => {
       const run = await api.run();
       emu.setSamplerStatus(run.id, 'DEPLOY_FAILED');
       emu.setTrainerStatus(run.id, 'FAILED');
-      expect(emu.runs()[0]?.sampler?.status.name).toBe('DEPLOY_FAILED');
+      expect(emu.runs()[0]?.sampler?.status?.name).toBe('DEPLOY_FAILED');
       const dep = (await (await api.call('GET', `/v1/loops/deployments/${run.deployment_id}`)).json()) as {
         deployment: { status: { name: string } };
       };
@@ -323,10 +323,12 @@ describe('Loops emulator', () => {
     it('lists supported models', async () => {
       const res = await api.call('GET', '/v1/loops/capabilities');
       const j = (await res.json()) as { supported_models: Record<string, unknown>[] };
+      // Every model has a serverless field; by default this workspace has no serverless access.
       expect(j.supported_models).toContainEqual({
         model_name: 'Qwen/Qwen3-0.6B',
         max_context_length: 8192,
         supports_vision_language: false,
+        serverless: false,
       });
       expect(j.supported_models.map((m) => m['model_name'])).toContain('zai-org/GLM-5.2-FP8');
     });
@@ -337,8 +339,10 @@ describe('Loops emulator', () => {
         expect(res.status).toBe(400);
         expect(await res.json()).toEqual({ detail: 'Exactly one of run_id, base_model or checkpoint_path is required' });
       }
-      const other = await api.call('GET', '/v1/loops/checkpoints?run_id=abc1234');
+      const other = await api.call('GET', '/v1/loops/checkpoints?run_id=zzz9999');
       expect(await other.json()).toEqual({ checkpoints: [] });
+      const byRun = (await (await api.call('GET', '/v1/loops/checkpoints?run_id=abc1234')).json()) as { checkpoints: { run_id: string }[] };
+      expect(byRun.checkpoints.map((c) => c.run_id)).toEqual(['abc1234']);
     });
 
     it('finds a known checkpoint path and not an unknown one', async () => {
@@ -515,13 +519,13 @@ describe('Loops emulator options', () => {
     const caps = await k1.call('GET', '/v1/loops/capabilities');
     expect(Date.now() - t0).toBeGreaterThanOrEqual(35);
     expect(await caps.json()).toEqual({
-      supported_models: [{ model_name: 'x/y', max_context_length: 10, supports_vision_language: true, max_seq_len: 10 }],
+      supported_models: [{ model_name: 'x/y', max_context_length: 10, supports_vision_language: true, max_seq_len: 10, serverless: false }],
     });
     const run = await k1.run();
     expect(run.created_at).toBe('2026-08-22T10:00:00.000Z');
-    expect(run.sampler?.status.name).toBe('DEPLOYING');
+    expect(run.sampler?.status?.name).toBe('DEPLOYING');
     clock += 1000;
-    expect(emu.runs()[0]?.sampler?.status.name).toBe('ACTIVE');
+    expect(emu.runs()[0]?.sampler?.status?.name).toBe('ACTIVE');
     expect((await api.call('GET', '/v1/loops/capabilities')).status).toBe(401);
   });
 

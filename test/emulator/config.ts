@@ -1,14 +1,15 @@
 /** The emulator's settings: defaults, what start and configure() may change, and who a key is. */
 import {
   DEFAULT_API_KEY,
+  DEFAULT_ENDPOINT_RATE_LIMITS,
   DEFAULT_MODELS,
   DEFAULT_SAMPLER_TIMELINE,
   DEFAULT_TRAINER_TIMELINE,
   DEFAULT_USER_EMAIL,
   DEFAULT_WAKE_MS,
 } from './defaults.js';
-import type { DeactivateInactive, EmulatorOptions, SamplerBaseUrl } from './options.js';
-import type { SupportedModel, TimelineStep } from './types.js';
+import type { DeactivateInactive, EmulatorOptions, EndpointRateLimits, SamplerBaseUrl, ServerlessAccess, ServerlessSampler } from './options.js';
+import type { CheckpointSpec, SupportedModel, TimelineStep } from './types.js';
 import { type FieldSpec, createRunSpecs } from './validation.js';
 
 export interface Config {
@@ -18,7 +19,8 @@ export interface Config {
   trainerTimeline: TimelineStep[];
   models: SupportedModel[];
   capabilities: boolean;
-  checkpoints: string[];
+  /** The planted checkpoints that exist (DELETE removes them). */
+  checkpoints: CheckpointSpec[];
   rateLimit: { perSecond: number; burst?: number } | undefined;
   latencyMs: number;
   deploymentIdOnRuns: boolean;
@@ -32,7 +34,14 @@ export interface Config {
   samplerBaseUrl: SamplerBaseUrl;
   wakeMs: number;
   scaleDownMsPerSecond: number;
+  serverlessAccess: ServerlessAccess;
+  serverlessSampler: Required<ServerlessSampler>;
+  /** Capacity refusals still to answer, and the retry_after they carry. */
+  capacity: { refusals: number; retryAfterSeconds: number | undefined };
+  endpointRateLimits: EndpointRateLimits | false;
 }
+
+const SERVERLESS_SAMPLER: Required<ServerlessSampler> = { status: 'absent', baseUrl: true, timeline: [{ status: 'ACTIVE' }] };
 
 export function defaultConfig(): Config {
   return {
@@ -56,8 +65,14 @@ export function defaultConfig(): Config {
     samplerBaseUrl: 'emulator',
     wakeMs: DEFAULT_WAKE_MS,
     scaleDownMsPerSecond: 0,
+    serverlessAccess: 'none',
+    serverlessSampler: { ...SERVERLESS_SAMPLER },
+    capacity: { refusals: 0, retryAfterSeconds: undefined },
+    endpointRateLimits: { ...DEFAULT_ENDPOINT_RATE_LIMITS },
   };
 }
+
+const checkpointSpec = (c: string | CheckpointSpec): CheckpointSpec => (typeof c === 'string' ? { path: c } : { ...c });
 
 function timeline(name: string, steps: TimelineStep[]): TimelineStep[] {
   if (steps.length === 0) throw new Error(`${name} must have at least one step`);
@@ -77,7 +92,7 @@ function applyBase(c: Config, o: Partial<EmulatorOptions>): boolean {
   if (o.trainerTimeline !== undefined) c.trainerTimeline = timeline('trainerTimeline', o.trainerTimeline);
   if (o.models !== undefined) c.models = o.models.map((m) => ({ ...m }));
   if (o.capabilities !== undefined) c.capabilities = o.capabilities;
-  if (o.checkpoints !== undefined) c.checkpoints = [...o.checkpoints];
+  if (o.checkpoints !== undefined) c.checkpoints = o.checkpoints.map(checkpointSpec);
   if (o.latencyMs !== undefined) c.latencyMs = Math.max(0, o.latencyMs);
   if (o.deploymentIdOnRuns !== undefined) c.deploymentIdOnRuns = o.deploymentIdOnRuns;
   if (o.now !== undefined) c.now = o.now;
@@ -104,6 +119,30 @@ function applyFacts(c: Config, o: Partial<EmulatorOptions>): void {
   if (o.wakeMs !== undefined) c.wakeMs = nonNegative('wakeMs', o.wakeMs);
   if (o.scaleDownMsPerSecond !== undefined) {
     c.scaleDownMsPerSecond = nonNegative('scaleDownMsPerSecond', o.scaleDownMsPerSecond);
+  }
+  applyModes(c, o);
+}
+
+/** The options of availability modes, capacity and the documented rate limits. */
+function applyModes(c: Config, o: Partial<EmulatorOptions>): void {
+  if (o.serverlessAccess !== undefined) c.serverlessAccess = Array.isArray(o.serverlessAccess) ? [...o.serverlessAccess] : o.serverlessAccess;
+  if (o.serverlessSampler !== undefined) {
+    const steps = o.serverlessSampler.timeline;
+    c.serverlessSampler = {
+      ...SERVERLESS_SAMPLER,
+      ...o.serverlessSampler,
+      timeline: steps ? timeline('serverlessSampler.timeline', steps) : SERVERLESS_SAMPLER.timeline,
+    };
+  }
+  if (o.capacity !== undefined) {
+    const { refusals, retryAfterSeconds } = o.capacity;
+    if (!(refusals >= 0)) throw new Error('capacity.refusals must be ≥ 0 (Infinity: every create)');
+    c.capacity = { refusals, retryAfterSeconds };
+  }
+  if (o.endpointRateLimits !== undefined) {
+    const limits = o.endpointRateLimits;
+    if (limits && !(limits.perSecond > 0 && limits.deploymentActionsPerMinute > 0)) throw new Error('endpointRateLimits must be > 0');
+    c.endpointRateLimits = limits && { ...limits };
   }
 }
 

@@ -1,11 +1,13 @@
 /**
- * POST /v1/loops/runs, shared by the route and emulator.createRun(): validate the body, then
- * hand the run a reused deployment (best effort, as the API describes reuse) or a fresh one.
+ * POST /v1/loops/runs, shared by the route and emulator.createRun(): validate the body, choose
+ * the availability mode (serverless.ts), then hand the run a reused deployment (best effort, as
+ * the API describes reuse), a fresh one, or — serverless — only a sampler.
  */
 import { DEAD_SAMPLER, TERMINAL_TRAINER } from './defaults.js';
 import { samplerStatus, touch, trainerStatus } from './lifecycle.js';
 import { type Resp, detail, validationError } from './responses.js';
 import { type DeploymentState, type RunState, type SamplerState, type World, newestFirst } from './store.js';
+import { capacityRefusal, chooseMode } from './serverless.js';
 import { Track } from './timeline.js';
 import { validateObject } from './validation.js';
 
@@ -16,6 +18,8 @@ export interface Creation {
   email: string;
   at: number;
   now: number;
+  /** A create through the API, which capacity refusals apply to (not a run a test plants). */
+  viaApi?: boolean;
 }
 
 const num = (v: unknown, fallback: number): number => (typeof v === 'number' ? v : fallback);
@@ -37,14 +41,15 @@ function findReusable(world: World, body: Record<string, unknown>, now: number):
     const runs = [...world.store.runs.values()].filter((r) => r.sessionId === bySession && r.baseModel === baseModel);
     candidate = runs.sort(newestFirst)[0];
   }
-  if (!candidate || candidate.baseModel !== baseModel) return undefined;
+  if (!candidate || candidate.baseModel !== baseModel || candidate.deployment.serverless) return undefined;
   const d = candidate.deployment;
   if (TERMINAL_TRAINER.has(trainerStatus(d, now)) || DEAD_SAMPLER.has(samplerStatus(d, now))) return undefined;
   return d;
 }
 
-function newSampler(world: World, baseModel: string, c: Creation): SamplerState {
+function newSampler(world: World, baseModel: string, c: Creation, serverless: boolean): SamplerState {
   const { store, config } = world;
+  const look = config.serverlessSampler;
   return {
     id: store.newId(),
     modelId: store.newId(),
@@ -52,26 +57,31 @@ function newSampler(world: World, baseModel: string, c: Creation): SamplerState 
     baseModel,
     createdAt: c.at,
     urlAt: c.at + config.samplerUrlDelayMs,
-    track: new Track(c.at, config.samplerTimeline),
+    track: new Track(c.at, serverless ? look.timeline : config.samplerTimeline),
     email: c.email,
     adapters: [],
+    ...(serverless ? { serverless: { status: look.status === 'shown', url: look.baseUrl } } : {}),
   };
 }
 
-function newDeployment(world: World, body: Record<string, unknown>, c: Creation): DeploymentState {
+/** A serverless run's trainer side: no deployment, no GPUs (a status no rule counts as holding any). */
+const NO_TRAINER = [{ status: 'SERVERLESS' }];
+
+function newDeployment(world: World, body: Record<string, unknown>, c: Creation, serverless: boolean): DeploymentState {
   const { store, config } = world;
   const baseModel = body['base_model'] as string;
   const id = store.newId();
   const d: DeploymentState = {
     id,
+    serverless,
     baseModel,
     baseUrl: `https://model-${store.newId()}.api.baseten.co/environments/loops-trainer/sync`,
     createdAt: c.at,
     visibleAt: c.at + config.readAfterWriteMs,
-    track: new Track(c.at, config.trainerTimeline),
+    track: new Track(c.at, serverless ? NO_TRAINER : config.trainerTimeline),
     availability: body['availability_model'] === 'spot' ? 'spot' : 'dedicated',
     nodeCount: num(body['replicas'], 1),
-    sampler: newSampler(world, baseModel, c),
+    sampler: newSampler(world, baseModel, c, serverless),
     runIds: [],
     email: c.email,
     lastUsed: c.at,
@@ -96,9 +106,13 @@ export function createRunFromBody(world: World, body: Record<string, unknown>, c
   const sessionId = body['session_id'] as string;
   if (!store.sessions.has(sessionId)) return { ok: false, resp: detail(404, 'Session not found') };
   const baseModel = body['base_model'] as string;
-  const reused = findReusable(world, body, c.now);
+  const mode = chooseMode(config, body);
+  if (!mode.ok) return mode;
+  const refused = c.viaApi ? capacityRefusal(config) : undefined;
+  if (refused) return { ok: false, resp: refused };
+  const reused = mode.serverless ? undefined : findReusable(world, body, c.now);
   if (reused) handOver(world, reused, body, c);
-  const deployment = reused ?? newDeployment(world, body, c);
+  const deployment = reused ?? newDeployment(world, body, c, mode.serverless);
   const run: RunState = {
     id: store.newId(),
     seq: store.nextSeq(),

@@ -13,18 +13,26 @@ export const DEFAULT_TRAINER_TIMELINE: readonly TimelineStep[] = [
   { status: 'RUNNING' },
 ];
 
+/**
+ * The docs' supported models. Which of them Baseten runs serverless, and up to which LoRA rank
+ * and sequence length, is not published: here the smaller Qwen models are serverless-capable
+ * up to rank 64 (the default rank) and 32768 tokens, the largest models are not.
+ */
+const SERVERLESS = { serverless: true, serverless_max_lora_rank: 64, serverless_max_seq_len: 32768 } as const;
 export const DEFAULT_MODELS: readonly SupportedModel[] = [
-  { model_name: 'Qwen/Qwen3-0.6B', max_context_length: 8192, supports_vision_language: false },
-  { model_name: 'Qwen/Qwen3-8B', max_context_length: 131072, supports_vision_language: false },
-  { model_name: 'Qwen/Qwen3-4B-Instruct-2507', max_context_length: 40960, supports_vision_language: false },
-  { model_name: 'Qwen/Qwen3-30B-A3B-Instruct-2507', max_context_length: 131072, supports_vision_language: false },
-  { model_name: 'moonshotai/Kimi-K2.6', max_context_length: 131072, supports_vision_language: false },
-  { model_name: 'zai-org/GLM-5.2-FP8', max_context_length: 65536, supports_vision_language: false },
+  { model_name: 'Qwen/Qwen3-0.6B', max_context_length: 8192, supports_vision_language: false, ...SERVERLESS },
+  { model_name: 'Qwen/Qwen3-8B', max_context_length: 131072, supports_vision_language: false, ...SERVERLESS },
+  { model_name: 'Qwen/Qwen3-4B-Instruct-2507', max_context_length: 40960, supports_vision_language: false, ...SERVERLESS },
+  { model_name: 'Qwen/Qwen3-30B-A3B-Instruct-2507', max_context_length: 131072, supports_vision_language: false, ...SERVERLESS },
+  { model_name: 'moonshotai/Kimi-K2.6', max_context_length: 131072, supports_vision_language: false, serverless: false },
+  { model_name: 'zai-org/GLM-5.2-FP8', max_context_length: 65536, supports_vision_language: false, serverless: false },
 ];
 
 export const DEFAULT_USER_EMAIL = 'ci@example.com';
 export const DEFAULT_API_KEY = 'test-key';
 export const DEFAULT_WAKE_MS = 300;
+/** Baseten's management-API rate limits (per key and per endpoint). */
+export const DEFAULT_ENDPOINT_RATE_LIMITS = { perSecond: 100, deploymentActionsPerMinute: 20 } as const;
 /** max_model_len a sampler reports for a base model missing from the models table. */
 export const DEFAULT_MAX_MODEL_LEN = 131072;
 

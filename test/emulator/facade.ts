@@ -9,8 +9,8 @@ import type { CreateRunOptions, DeploymentUsage, Emulator, EmulatorOptions, Faul
 import { EmulatorRequestError, type Resp } from './responses.js';
 import { adapterPath } from './sampler.js';
 import type { DeploymentState } from './store.js';
-import type { LoopsRun } from './types.js';
-import { runView } from './views.js';
+import type { LoopsCheckpoint, LoopsRun } from './types.js';
+import { checkpointView, runView } from './views.js';
 
 function toError(resp: Resp): EmulatorRequestError {
   const parsed = JSON.parse(resp.body) as { detail?: unknown };
@@ -65,6 +65,7 @@ export class EmulatorHandle implements Emulator {
 
   configure = (opts: Partial<EmulatorOptions>): void => {
     if (applyOptions(this.env.world.config, opts)) this.env.limiter.reset();
+    if ('endpointRateLimits' in opts) this.env.endpointLimiter.reset();
   };
 
   reset = (): void => {
@@ -72,6 +73,7 @@ export class EmulatorHandle implements Emulator {
     this.env.faults.clear();
     this.env.requests.length = 0;
     this.env.limiter.reset();
+    this.env.endpointLimiter.reset();
   };
 
   createRun = (body: Record<string, unknown>, opts: CreateRunOptions = {}): LoopsRun => {
@@ -96,10 +98,13 @@ export class EmulatorHandle implements Emulator {
 
   scaleToZero = (runId: string): void => {
     const { d, now } = this.deploymentOf(runId);
+    if (d.serverless) throw new Error(`Run ${runId} is serverless: it holds no GPUs and does not scale to zero`);
     const status = trainerStatus(d, now);
     if (TERMINAL_TRAINER.has(status)) throw new Error(`Run ${runId}: its deployment is ${status}, it cannot scale to zero`);
     scaleDown(d, now);
   };
 
   deployments = (): DeploymentUsage[] => usage(this.env.world, this.now());
+
+  checkpoints = (): LoopsCheckpoint[] => this.env.world.config.checkpoints.map((c) => checkpointView(this.env.world, c));
 }

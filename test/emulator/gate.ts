@@ -1,7 +1,12 @@
-/** Before any route: the API's rate limit (token bucket), then the API key. */
+/**
+ * Before any route: an extra rate limit a test may set (token bucket, Retry-After header), the
+ * API's documented rate limits (per key and per endpoint, 429 with retry_after in the body),
+ * then the API key.
+ */
 import { performance } from 'node:perf_hooks';
 import { type Config, keyStatus } from './config.js';
-import { type Resp, detail } from './responses.js';
+import { type Resp, detail, json } from './responses.js';
+import { endpointOf } from './router.js';
 
 export class RateLimiter {
   private bucket: { tokens: number; last: number } | undefined;
@@ -25,6 +30,38 @@ export class RateLimiter {
       return undefined;
     }
     return Math.max(1, Math.ceil((1 - b.tokens) / rl.perSecond));
+  }
+}
+
+/**
+ * Baseten's management-API limits (docs 2026-11): per key and per endpoint, 100 requests a
+ * second, and 20 a minute for deployment activate/deactivate (the run's deactivate route is one
+ * of "all other endpoints"). Fixed windows, on real time like the bucket above. The 429's body is
+ * the documented `{"error": "...", "retry_after": <seconds>}`, with no Retry-After header.
+ */
+export class EndpointLimiter {
+  private readonly windows = new Map<string, { start: number; count: number }>();
+
+  reset(): void {
+    this.windows.clear();
+  }
+
+  /** undefined when the request may pass, else the 429. */
+  take(config: Config, key: string, method: string, pathname: string): Resp | undefined {
+    const limits = config.endpointRateLimits;
+    if (!limits) return undefined;
+    const deploymentAction = method === 'POST' && /^\/v1\/loops\/deployments\/[^/]+\/(de)?activate$/.test(pathname);
+    const [size, max, per] = deploymentAction ? [60_000, limits.deploymentActionsPerMinute, 'minute'] : [1000, limits.perSecond, 'second'];
+    const id = `${key}\n${endpointOf(method, pathname)}`;
+    const t = performance.now();
+    let w = this.windows.get(id);
+    if (!w || t - w.start >= size) this.windows.set(id, (w = { start: t, count: 0 }));
+    if (w.count < max) {
+      w.count += 1;
+      return undefined;
+    }
+    const retryAfter = Math.max(1, Math.ceil((w.start + size - t) / 1000));
+    return json(429, { error: `Rate limit exceeded: ${max} requests per ${per} for this endpoint`, retry_after: retryAfter });
   }
 }
 

@@ -2,7 +2,7 @@
 import type http from 'node:http';
 import { emailOf } from './config.js';
 import { type FaultQueue, answerLate, answerWithFault } from './faults.js';
-import { type RateLimiter, authenticate, keyOf, tooMany } from './gate.js';
+import { type EndpointLimiter, type RateLimiter, authenticate, keyOf, tooMany } from './gate.js';
 import { settle } from './lifecycle.js';
 import type { RecordedRequest } from './options.js';
 import { detail } from './responses.js';
@@ -17,6 +17,7 @@ export interface HandlerEnv extends TransportEnv {
   world: World;
   faults: FaultQueue;
   limiter: RateLimiter;
+  endpointLimiter: EndpointLimiter;
   requests: RecordedRequest[];
 }
 
@@ -67,10 +68,13 @@ export async function handle(env: HandlerEnv, req: http.IncomingMessage, res: ht
   if (rawBody === undefined) return ex.send(detail(413, 'Request body too large'));
   record.body = parsedOrRaw(rawBody);
 
-  // The samplers are other servers: the management API's rate limit is not theirs.
-  const retryAfter = isSamplerPath(url.pathname) ? undefined : env.limiter.take(config);
-  if (retryAfter !== undefined) return ex.send(tooMany(retryAfter));
+  // The samplers are other servers: the management API's rate limits are not theirs.
+  const api = !isSamplerPath(url.pathname);
   const key = keyOf(req.headers.authorization);
+  const retryAfter = api ? env.limiter.take(config) : undefined;
+  if (retryAfter !== undefined) return ex.send(tooMany(retryAfter));
+  const limited = api ? env.endpointLimiter.take(config, key ?? '', method, url.pathname) : undefined;
+  if (limited) return ex.send(limited);
   const authError = authenticate(config, key);
   if (authError) return ex.send(authError);
 

@@ -40,7 +40,7 @@ function settleIdle(world: World, d: DeploymentState, now: number): void {
 
 /** Brings every deployment up to `now`: call before reading or changing state. */
 export function settle(world: World, now: number): void {
-  for (const d of world.store.deployments.values()) settleIdle(world, d, now);
+  for (const d of world.store.dedicated()) settleIdle(world, d, now);
 }
 
 /**
@@ -65,7 +65,7 @@ export function teardown(world: World, d: DeploymentState, now: number): void {
 }
 
 export function usage(world: World, now: number): DeploymentUsage[] {
-  return [...world.store.deployments.values()].map((d) => ({
+  return world.store.dedicated().map((d) => ({
     id: d.id,
     runIds: [...d.runIds],
     createdAt: d.createdAt,

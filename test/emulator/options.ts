@@ -1,5 +1,5 @@
 /** The emulator's public API: its options, its fault specs, what it records and its handle. */
-import type { LoopsRun, SupportedModel, TimelineStep } from './types.js';
+import type { CheckpointSpec, LoopsCheckpoint, LoopsRun, SupportedModel, TimelineStep } from './types.js';
 
 export type FaultKind = 'status' | 'drop' | 'delay' | 'garbage' | 'html' | 'redirect' | 'transform';
 
@@ -53,7 +53,9 @@ export interface EmulatorOptions {
   trainerTimeline?: TimelineStep[];
   models?: SupportedModel[];
   capabilities?: boolean;
-  checkpoints?: string[];
+  /** Planted checkpoints: a path, or a path with the fields to show. */
+  checkpoints?: Array<string | CheckpointSpec>;
+  /** An extra limit on every API request (a token bucket answering Retry-After), on top of endpointRateLimits. */
   rateLimit?: { perSecond: number; burst?: number };
   latencyMs?: number;
   deploymentIdOnRuns?: boolean;
@@ -77,6 +79,35 @@ export interface EmulatorOptions {
   wakeMs?: number;
   /** A deployment idle for scale_down_delay_seconds × this many ms scales to zero. Default 0 = never. */
   scaleDownMsPerSecond?: number;
+  /**
+   * Which models this workspace may run serverless (of those whose entry says `serverless`).
+   * Default 'none': every run is dedicated, as before serverless existed, so that the tests of the
+   * dedicated path keep their meaning; a test or the demo asks for serverless.
+   */
+  serverlessAccess?: ServerlessAccess;
+  /** How a serverless run's sampler looks (the JSON is not published). */
+  serverlessSampler?: ServerlessSampler;
+  /** Capacity refusals: the next `refusals` creates answer 429 loops_capacity (Infinity: all of them). Default none. */
+  capacity?: { refusals: number; retryAfterSeconds?: number };
+  /** Baseten's documented management-API rate limits, per key and per endpoint; false turns them off. Default on. */
+  endpointRateLimits?: EndpointRateLimits | false;
+}
+
+export type ServerlessAccess = 'none' | 'all' | string[];
+
+export interface ServerlessSampler {
+  /** 'absent' (default): no `status` field; 'shown': the status the timeline gives. */
+  status?: 'absent' | 'shown';
+  /** Default true: a base URL this emulator serves /v1/models at; false: base_url "". */
+  baseUrl?: boolean;
+  /** What its /v1/models answers over time: ACTIVE answers, anything before is a 503. Default: ACTIVE at once. */
+  timeline?: TimelineStep[];
+}
+
+/** "All other /v1/* endpoints 100 requests/second"; "deployment activate/deactivate 20/min". */
+export interface EndpointRateLimits {
+  perSecond: number;
+  deploymentActionsPerMinute: number;
 }
 
 export interface RecordedRequest {
@@ -133,6 +164,8 @@ export interface Emulator {
   publishAdapter(runId: string, name: string): void;
   /** Puts the run's deployment and sampler in SCALED_TO_ZERO now. */
   scaleToZero(runId: string): void;
-  /** GPU accounting, one entry per deployment, oldest first. */
+  /** GPU accounting, one entry per dedicated deployment, oldest first (serverless runs hold no GPUs). */
   deployments(): DeploymentUsage[];
+  /** The planted checkpoints that still exist, as GET /v1/loops/checkpoints lists them. */
+  checkpoints(): LoopsCheckpoint[];
 }

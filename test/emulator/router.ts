@@ -1,5 +1,6 @@
 /** The route table: API routes, then the samplers' vLLM routes; auth has already passed. */
 import { type Resp, detail } from './responses.js';
+import { CHECKPOINT_ROUTES } from './routes-checkpoints.js';
 import { RUN_ROUTES } from './routes-runs.js';
 import { INFRA_ROUTES } from './routes-infra.js';
 import { SAMPLER_ROUTES } from './sampler.js';
@@ -26,7 +27,13 @@ export interface Route {
   capabilitiesOnly?: boolean;
 }
 
-const ROUTES: Route[] = [...RUN_ROUTES, ...INFRA_ROUTES, ...SAMPLER_ROUTES];
+const ROUTES: Route[] = [...RUN_ROUTES, ...INFRA_ROUTES, ...CHECKPOINT_ROUTES, ...SAMPLER_ROUTES];
+
+/** The endpoint a request goes to (method and route, whatever the ids in the path), for the rate limits. */
+export function endpointOf(method: string, pathname: string): string {
+  const r = ROUTES.find((x) => x.pattern.test(pathname));
+  return `${method} ${r ? r.pattern.source : pathname}`;
+}
 
 export function route(world: World, ctx: Ctx): Resp {
   for (const r of ROUTES) {

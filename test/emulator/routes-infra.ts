@@ -1,24 +1,24 @@
 /** Deployments, samplers, capabilities and checkpoints. */
 import { teardown } from './lifecycle.js';
-import { type Resp, detail, json, validationError } from './responses.js';
+import { type Resp, detail, json } from './responses.js';
 import type { Ctx, Route } from './router.js';
 import { visible } from './routes-runs.js';
 import type { DeploymentState, World } from './store.js';
-import { CHECKPOINT_PATH_PATTERN } from './validation.js';
-import { checkpointView, deploymentView, samplerView } from './views.js';
+import { serverlessFor } from './serverless.js';
+import { deploymentView, samplerView } from './views.js';
 
-/** Visible deployments, the caller's own or (scope=org) all, newest first. */
-function listed(world: World, ctx: Ctx): DeploymentState[] {
+/** Visible deployments (with `serverless`, the serverless runs' samplers too), the caller's own or (scope=org) all, newest first. */
+function listed(world: World, ctx: Ctx, serverless = false): DeploymentState[] {
   const org = ctx.url.searchParams.get('scope') === 'org';
   return [...world.store.deployments.values()]
-    .filter((d) => visible(d, ctx.now) && (org || d.email === ctx.email))
+    .filter((d) => visible(d, ctx.now) && (org || d.email === ctx.email) && (serverless || !d.serverless))
     .reverse()
     .sort((a, b) => b.createdAt - a.createdAt);
 }
 
 function findDeployment(world: World, ctx: Ctx, id: string | undefined): DeploymentState | undefined {
   const d = world.store.deployments.get(id ?? '');
-  return d && visible(d, ctx.now) ? d : undefined;
+  return d && !d.serverless && visible(d, ctx.now) ? d : undefined;
 }
 
 /** Every status (the API returns terminal ones too; clients filter). */
@@ -34,13 +34,13 @@ function getDeployment(world: World, ctx: Ctx, [id]: string[]): Resp {
 /** Shuts the deployment down: trainer STOPPED, sampler INACTIVE, its runs INACTIVE. */
 function deactivateDeployment(world: World, ctx: Ctx, [id]: string[]): Resp {
   const d = world.store.deployments.get(id ?? '');
-  if (!d) return detail(404, 'Deployment not found');
+  if (!d || d.serverless) return detail(404, 'Deployment not found');
   teardown(world, d, ctx.now);
   return json(200, { id: d.id, base_model: d.baseModel, user: { email: d.email } });
 }
 
 function listSamplers(world: World, ctx: Ctx): Resp {
-  return json(200, { samplers: listed(world, ctx).map((d) => samplerView(world, d, ctx.now)) });
+  return json(200, { samplers: listed(world, ctx, true).map((d) => samplerView(world, d, ctx.now)) });
 }
 
 function getSampler(world: World, ctx: Ctx, [id]: string[]): Resp {
@@ -60,31 +60,13 @@ function getCapabilities(world: World, ctx: Ctx): Resp {
       };
       if (m.max_seq_len !== undefined) out['max_seq_len'] = m.max_seq_len;
       if (m.enabled !== undefined) out['enabled'] = m.enabled;
+      // "Each model in the response has a serverless field"; the limits beside it are this emulator's guess.
+      out['serverless'] = serverlessFor(world.config, m);
+      if (out['serverless'] && m.serverless_max_lora_rank !== undefined) out['serverless_max_lora_rank'] = m.serverless_max_lora_rank;
+      if (out['serverless'] && m.serverless_max_seq_len !== undefined) out['serverless_max_seq_len'] = m.serverless_max_seq_len;
       return out;
     });
   return json(200, { supported_models: list });
-}
-
-function listCheckpoints(world: World, ctx: Ctx): Resp {
-  const q = ctx.url.searchParams;
-  const path = q.get('checkpoint_path');
-  if (path !== null && !new RegExp(CHECKPOINT_PATH_PATTERN).test(path)) {
-    return validationError([
-      {
-        type: 'string_pattern_mismatch',
-        loc: ['query', 'checkpoint_path'],
-        msg: `String should match pattern '${CHECKPOINT_PATH_PATTERN}'`,
-        input: path,
-        ctx: { pattern: CHECKPOINT_PATH_PATTERN },
-      },
-    ]);
-  }
-  const given = ['run_id', 'base_model', 'checkpoint_path'].filter((k) => q.has(k)).length;
-  if (given !== 1) return detail(400, 'Exactly one of run_id, base_model or checkpoint_path is required');
-  if (path !== null && world.config.checkpoints.includes(path)) {
-    return json(200, { checkpoints: [checkpointView(world, path)] });
-  }
-  return json(200, { checkpoints: [] });
 }
 
 export const INFRA_ROUTES: Route[] = [
@@ -94,5 +76,4 @@ export const INFRA_ROUTES: Route[] = [
   { pattern: /^\/v1\/loops\/samplers$/, methods: { GET: listSamplers } },
   { pattern: /^\/v1\/loops\/samplers\/([^/]+)$/, methods: { GET: getSampler } },
   { pattern: /^\/v1\/loops\/capabilities$/, methods: { GET: getCapabilities }, capabilitiesOnly: true },
-  { pattern: /^\/v1\/loops\/checkpoints$/, methods: { GET: listCheckpoints }, capabilitiesOnly: true },
 ];

@@ -2,6 +2,7 @@
 import { createRunFromBody } from './create-run.js';
 import { teardown } from './lifecycle.js';
 import { type Resp, detail, json, validationError } from './responses.js';
+import { deleteCheckpointsOf } from './routes-checkpoints.js';
 import type { Ctx, Route } from './router.js';
 import { type RunState, type World, newestFirst } from './store.js';
 import type { DeactivatedResource } from './types.js';
@@ -26,7 +27,7 @@ function getSession(world: World, _ctx: Ctx, [id]: string[]): Resp {
 function createRun(world: World, ctx: Ctx): Resp {
   const parsed = readJsonBody(ctx.rawBody, ctx.contentType, true);
   if (!parsed.ok) return parsed.resp;
-  const created = createRunFromBody(world, parsed.value ?? {}, { email: ctx.email, at: ctx.now, now: ctx.now });
+  const created = createRunFromBody(world, parsed.value ?? {}, { email: ctx.email, at: ctx.now, now: ctx.now, viaApi: true });
   return created.ok ? json(200, { run: runView(world, created.run, ctx.now) }) : created.resp;
 }
 
@@ -68,11 +69,24 @@ export function deactivateRun(world: World, r: RunState | undefined, now: number
   return json(200, out);
 }
 
+/**
+ * DELETE /v1/loops/runs/{id}: deactivates the run and deletes its checkpoints → {id,
+ * kept_checkpoints}. Never a cleanup tool for the action: it exists here so that a test can
+ * show it is never called.
+ */
+function deleteRun(world: World, ctx: Ctx, [id]: string[]): Resp {
+  const r = world.store.runs.get(id ?? '');
+  if (!r) return detail(404, 'Run not found');
+  teardown(world, r.deployment, ctx.now);
+  deleteCheckpointsOf(world, r.id);
+  return json(200, { id: r.id, kept_checkpoints: [] });
+}
+
 export const RUN_ROUTES: Route[] = [
   { pattern: /^\/v1\/loops\/sessions$/, methods: { POST: createSession } },
   { pattern: /^\/v1\/loops\/sessions\/([^/]+)$/, methods: { GET: getSession } },
   { pattern: /^\/v1\/loops\/runs$/, methods: { GET: listRuns, POST: createRun } },
-  { pattern: /^\/v1\/loops\/runs\/([^/]+)$/, methods: { GET: getRun } },
+  { pattern: /^\/v1\/loops\/runs\/([^/]+)$/, methods: { GET: getRun, DELETE: deleteRun } },
   {
     pattern: /^\/v1\/loops\/runs\/([^/]+)\/deactivate$/,
     methods: { POST: (world, ctx, [id]) => deactivateRun(world, world.store.runs.get(id ?? ''), ctx.now) },

@@ -10,14 +10,15 @@
  * views.ts (state → JSON) · router.ts, routes-runs.ts, routes-infra.ts, sampler.ts (vLLM
  * /v1/models) · gate.ts (rate limit, auth), faults.ts, transport.ts, handler.ts · facade.ts
  * (the Emulator handle) · client.ts (a test client over HTTP) · cli.ts · github/ (the GitHub
- * side: the REST and GraphQL routes the actions call, its own server).
+ * side: the REST and GraphQL routes the actions call, its own server) · serverless.ts
+ * (availability modes at create, capacity refusals) · routes-checkpoints.ts (list, DELETE, TTL).
  */
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { applyOptions, defaultConfig } from './config.js';
 import { EmulatorHandle } from './facade.js';
 import { FaultQueue } from './faults.js';
-import { RateLimiter } from './gate.js';
+import { EndpointLimiter, RateLimiter } from './gate.js';
 import { type HandlerEnv, handle } from './handler.js';
 import type { Emulator, EmulatorOptions } from './options.js';
 import { Store } from './store.js';
@@ -80,6 +81,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     world: { config, store: new Store(), url: '' },
     faults: new FaultQueue(),
     limiter: new RateLimiter(),
+    endpointLimiter: new EndpointLimiter(),
     requests: [],
     config,
     timers,

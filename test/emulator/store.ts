@@ -29,10 +29,18 @@ export interface SamplerState {
   track: Track;
   email: string;
   adapters: Adapter[];
+  /** A serverless sampler (no model deployment): whether its answers show a status, and a base URL. */
+  serverless?: { status: boolean; url: boolean };
 }
 
+/**
+ * What a run executes on: a Loops deployment (trainer + paired sampler), or — for a serverless
+ * run — only its sampler. A serverless holder is never listed as a deployment, has no
+ * deployment_id to show, holds no GPUs and does not scale down.
+ */
 export interface DeploymentState {
   id: string;
+  serverless: boolean;
   baseModel: string;
   baseUrl: string;
   createdAt: number;
@@ -115,6 +123,11 @@ export class Store {
 
   runsOn(d: DeploymentState): RunState[] {
     return d.runIds.map((id) => this.runs.get(id)).filter((r): r is RunState => r !== undefined);
+  }
+
+  /** The Loops deployments (not the serverless holders). */
+  dedicated(): DeploymentState[] {
+    return [...this.deployments.values()].filter((d) => !d.serverless);
   }
 
   /** The sampler with this Baseten model id, and its deployment. */

@@ -9,17 +9,34 @@ export interface TimelineStep {
   ms?: number;
 }
 
+/**
+ * A model of the emulated workspace, as its options give it. The serverless fields are the
+ * emulator's model of what Baseten has not published: whether Baseten can run the model
+ * serverless at all (the workspace also needs access: options.serverlessAccess), and the
+ * largest LoRA rank and sequence length it runs serverless. The capabilities answer shows
+ * `serverless` (capable and accessible) for every model, and the limits beside it.
+ */
 export interface SupportedModel {
   model_name: string;
   max_context_length: number;
   supports_vision_language: boolean;
   max_seq_len?: number;
   enabled?: boolean;
+  serverless?: boolean;
+  serverless_max_lora_rank?: number;
+  serverless_max_seq_len?: number;
 }
 
-export interface Checkpoint {
+/** A planted checkpoint (options.checkpoints). */
+export interface CheckpointSpec {
   /** bt://loops:<run_id>/(weights|sampler_weights)/<name> */
-  checkpoint_path: string;
+  path: string;
+  /** Default: the run's base model (null when the run is unknown). */
+  base_model?: string | null;
+  /** Default `{"r": <the run's rank>}` (left out for a run the emulator never saw); null = "cannot be loaded"; 'absent' leaves it out. */
+  lora_config?: Record<string, unknown> | null | 'absent';
+  /** Server-clock ms, or null (the default: no expiry). */
+  expires_at?: number | null;
 }
 
 export interface LoopsUser {
@@ -46,9 +63,11 @@ export interface LoopsSampler {
   base_url: string;
   base_model: string;
   created_at: string;
-  model_id: string;
-  deployment_id: string;
-  status: { name: string };
+  /** Absent for a serverless sampler (no model deployment behind it). */
+  model_id?: string;
+  deployment_id?: string;
+  /** May be absent for a serverless sampler (options.serverlessSampler). */
+  status?: { name: string };
   user: LoopsUser;
   instance_type: LoopsInstanceType | null;
   node_count: number;
@@ -93,6 +112,9 @@ export interface LoopsCheckpoint {
   size_bytes: number;
   sync_status: string | null;
   created_at: string;
+  /** Newer than the 2026-08-22 description: null means the checkpoint cannot be loaded. */
+  lora_config?: Record<string, unknown> | null;
+  expires_at?: string | null;
 }
 
 export interface DeactivatedResource {

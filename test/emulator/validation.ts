@@ -22,7 +22,7 @@ export interface FieldSpec {
 export const RUN_PATH_PATTERN = '^bt://loops:[^/]+/weights/.+$';
 export const CHECKPOINT_PATH_PATTERN = '^bt://loops:[^/]+/(weights|sampler_weights)/.+$';
 
-/** CreateLoopsRunRequest of the current API (openapi.yaml). */
+/** CreateLoopsRunRequest of the current API (openapi.yaml), and the assumed `scope`. */
 export const CREATE_RUN_FIELDS: readonly FieldSpec[] = [
   { name: 'session_id', kind: 'string', required: true },
   { name: 'base_model', kind: 'string', required: true },
@@ -36,6 +36,8 @@ export const CREATE_RUN_FIELDS: readonly FieldSpec[] = [
   { name: 'path', kind: 'string', nullable: true, pattern: RUN_PATH_PATTERN },
   { name: 'reuse_from_run_id', kind: 'string', nullable: true },
   { name: 'reuse_from_session_id', kind: 'string', nullable: true },
+  // Newer than the description: the SDK's scope, assumed to be this body field on REST.
+  { name: 'scope', kind: 'enum', values: ['serverless', 'deployment'] },
 ];
 
 export const CREATE_SESSION_FIELDS: readonly FieldSpec[] = [{ name: 'training_project_id', kind: 'string', nullable: true }];

@@ -21,20 +21,23 @@ export interface PlannedLifecycle {
 
 export function plannedRequests(settings: Settings, runName: string, life?: PlannedLifecycle): PlannedRequest[] {
   const plan: PlannedRequest[] = [];
-  if (settings.preflight) {
-    plan.push({ method: 'GET', path: '/v1/loops/capabilities', note: 'preflight: base_model and max_seq_len' });
-    if (settings.checkpointPath) {
-      plan.push({
-        method: 'GET',
-        path: `/v1/loops/checkpoints?checkpoint_path=${encodeURIComponent(settings.checkpointPath)}`,
-        note: 'preflight: checkpoint_path exists',
-      });
-    }
+  if (settings.preflight || life?.warmStart) {
+    const note = settings.preflight
+      ? 'preflight: base_model, max_seq_len, scope; the availability mode'
+      : 'the availability mode, for warm_start';
+    plan.push({ method: 'GET', path: '/v1/loops/capabilities', note });
+  }
+  if (settings.preflight && settings.checkpointPath) {
+    plan.push({
+      method: 'GET',
+      path: `/v1/loops/checkpoints?checkpoint_path=${encodeURIComponent(settings.checkpointPath)}`,
+      note: 'preflight: checkpoint_path exists and can be loaded',
+    });
   }
   if (life?.adopt || life?.warmStart) {
     const why = [
       life.adopt ? "adopt_on_rerun: an earlier attempt's live run of this leg and commit" : '',
-      life.warmStart ? 'warm_start: the newest live run of this leg from another commit' : '',
+      life.warmStart ? 'warm_start: the newest live run of this leg from another commit, unless the run can be serverless' : '',
     ];
     plan.push({ method: 'GET', path: '/v1/loops/runs', note: why.filter(Boolean).join('; ') });
   }

@@ -7,6 +7,8 @@ import { CONTROL_CHARS, FieldReader, type InputReader, show } from './fields.js'
 export type { InputReader } from './fields.js';
 export type WaitFor = 'none' | 'sampler' | 'trainer' | 'all';
 export type AvailabilityModel = 'dedicated' | 'spot';
+/** `auto`: Baseten chooses the availability mode (see modes.ts). */
+export type Scope = 'auto' | 'serverless' | 'deployment';
 /** `auto`: on for pull_request events. */
 export type Toggle = 'auto' | 'true' | 'false';
 
@@ -48,6 +50,7 @@ export interface Settings extends Connection {
   adoptOnRerun: boolean;
   legKey: string;
   verifySampler: boolean;
+  scope: Scope;
 }
 
 /** A Toggle for this event: `auto` is on for pull_request events. */
@@ -76,6 +79,7 @@ export const DEFAULTS = {
   warm_start: 'auto',
   adopt_on_rerun: 'true',
   verify_sampler: 'true',
+  scope: 'auto',
 } as const satisfies Record<string, string>;
 
 export type ParseResult<T> = { ok: true; settings: T; warnings: string[] } | { ok: false; errors: string[]; warnings: string[] };
@@ -146,6 +150,7 @@ export function parseInputs(read: InputReader, env: Record<string, string | unde
     adoptOnRerun: f.bool('adopt_on_rerun'),
     legKey: f.text('leg_key'),
     verifySampler: f.bool('verify_sampler'),
+    scope: f.oneOf('scope', ['auto', 'serverless', 'deployment']),
   };
   warnAboutCombinations(f, settings);
   if (f.errors.length > 0) return { ok: false, errors: f.errors, warnings: f.warnings };
@@ -175,7 +180,8 @@ function checkpointPath(f: FieldReader): string | undefined {
   const value = f.optional('checkpoint_path');
   if (value !== undefined && !TRAINER_CHECKPOINT.test(value)) {
     const hint = SAMPLER_CHECKPOINT.test(value)
-      ? '; that is a sampler checkpoint (sampler_weights), a run starts from a trainer checkpoint (weights)'
+      ? `; that is a sampler checkpoint (sampler_weights), a run starts from a trainer checkpoint (weights): ` +
+        `use ${value.replace('/sampler_weights/', '/weights/')} if the run saved one`
       : '';
     f.fail(`checkpoint_path: must look like bt://loops:<run_id>/weights/<checkpoint_name> (got ${show(value)})${hint}`);
   }
@@ -188,6 +194,13 @@ function warnAboutCombinations(f: FieldReader, s: Settings): void {
   }
   if (s.sessionId && s.trainingProjectId) f.warn('training_project_id is ignored because session_id reuses an existing session');
   if (s.reuseFromSessionId) f.warn('reuse_from_session_id is deprecated by the Loops API; prefer reuse_from_run_id');
+  if (s.scope === 'serverless' && (s.reuseFromRunId || s.reuseFromSessionId)) {
+    const input = s.reuseFromRunId ? 'reuse_from_run_id' : 'reuse_from_session_id';
+    f.fail(
+      `scope: serverless cannot go with ${input}: reusing another run's infrastructure makes a run dedicated, so the create would fail. ` +
+        `Leave ${input} empty for a serverless run, or set scope: deployment (or auto) to reuse on dedicated GPUs`,
+    );
+  }
   if (s.replicas !== 1 && (s.reuseFromRunId || s.reuseFromSessionId)) {
     f.warn('replicas is not 1, so the API provisions fresh infrastructure instead of reusing it');
   }

@@ -3,6 +3,7 @@
 // body) is never blindly repeated. This file owns the whole story: try → ambiguous → back off
 // → list → adopt or re-send, and the duplicate sweep that follows a re-send.
 
+import { type CapacityWindow, pauseForCapacity } from './capacity.js';
 import {
   ApiError,
   CancelledError,
@@ -11,6 +12,7 @@ import {
   type Retryable,
   UserError,
   errorMessage,
+  isCapacityRefusal,
   isRetryable,
 } from './core/errors.js';
 import type { Log } from './core/log.js';
@@ -64,6 +66,7 @@ export function buildRunBody(settings: Settings, sessionId: string, name: string
   if (settings.checkpointPath) body.path = settings.checkpointPath;
   if (settings.reuseFromRunId) body.reuse_from_run_id = settings.reuseFromRunId;
   if (settings.reuseFromSessionId) body.reuse_from_session_id = settings.reuseFromSessionId;
+  if (settings.scope !== 'auto') body.scope = settings.scope;
   return body;
 }
 
@@ -90,6 +93,8 @@ export interface CreateRunOptions {
   signal?: AbortSignal;
   /** Called just before each create request is sent. */
   onSend?: () => void;
+  /** Capacity refusals are retried within this window (capacity.ts); without it they count as any 429. */
+  capacity?: CapacityWindow;
 }
 
 export interface CreatedRun {
@@ -108,6 +113,7 @@ export interface CreatedRun {
 export async function createRunOnce(client: LoopsClient, body: CreateRunBody, opts: CreateRunOptions): Promise<CreatedRun> {
   const { policy, clock, log, signal } = opts;
   let resentAt: number | undefined;
+  let refusals = 0;
   for (let tries = 1; ; tries++) {
     if (signal?.aborted) throw new CancelledError('create run');
     let failure: Error & Retryable;
@@ -118,6 +124,11 @@ export async function createRunOnce(client: LoopsClient, body: CreateRunBody, op
       // A 200 that breaks the description still made a run: keep its id so it can be reported and stopped.
       const salvaged = error instanceof MalformedResponseError && !error.retryable ? salvageRun(error.body) : undefined;
       if (salvaged) return { run: salvaged, adopted: false, problem: errorMessage(error), resentAt };
+      if (opts.capacity && isCapacityRefusal(error)) {
+        await pauseForCapacity(error, ++refusals, { ...opts, window: opts.capacity });
+        tries--; // bounded by the capacity window, not by max_retries
+        continue;
+      }
       if (!isRetryable(error)) throw error;
       failure = error;
     }

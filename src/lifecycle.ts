@@ -12,7 +12,7 @@ import type { Run } from './loops/types.js';
 import type { RunRow } from './report/comment.js';
 import { type RunIdentity, ownIdentity, parseRunName } from './run-name.js';
 import { type StopOutcome, stopRun } from './shared.js';
-import { SAMPLER_TERMINAL } from './wait.js';
+import { SAMPLER_TERMINAL } from './readiness.js';
 
 export interface OurRun {
   run: Run;

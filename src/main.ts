@@ -13,12 +13,13 @@ import { buildRunBody, createRunOnce, createdAfterNow, ensureSession } from './l
 import { type LaunchPlan, planLaunch, slotRows, supersede } from './lifecycle.js';
 import type { CreateRunBody, LoopsClient } from './loops/client.js';
 import type { Run } from './loops/types.js';
+import { type Prediction, detectMode, modeLogger, warmStartGate } from './modes.js';
 import { preflight } from './preflight.js';
-import { OUTPUT_NAMES, Outputs, runOutputs } from './report/outputs.js';
+import { OUTPUT_NAMES, Outputs } from './report/outputs.js';
 import { type RunIdentity, identityOf, writeRunName } from './run-name.js';
 import { samplerAsker } from './sampler.js';
 import { type CreateIntent, type LaunchState, USER_AGENT, makeClient, maskSecrets, policyOf, saveLaunchState } from './shared.js';
-import { type Deps, type StepRecord, fail, finish } from './step.js';
+import { type Deps, type StepRecord, describeWith, fail, finish } from './step.js';
 import { waitForReady } from './wait.js';
 
 export interface RunOptions {
@@ -30,14 +31,16 @@ export interface RunOptions {
 }
 
 export async function run(options: RunOptions = {}): Promise<void> {
-  const env = options.env ?? process.env;
+  const { env = process.env, clock = realClock, log = actionsLog } = options;
   const deps: Deps = {
     env,
-    clock: options.clock ?? realClock,
+    clock,
     signal: options.signal,
-    log: options.log ?? actionsLog,
+    log,
     outputs: new Outputs(OUTPUT_NAMES, (name, value) => core.setOutput(name, value)),
     secrets: maskSecrets(env),
+    describe: describeWith(modeLogger(log)),
+    startedAt: clock.now(),
   };
   const step: StepRecord = { status: 'error' };
   try {
@@ -76,9 +79,10 @@ async function launch(step: StepRecord, deps: Deps): Promise<void> {
     return;
   }
   const client = (step.client = makeClient(settings, clock, log));
-  if (settings.preflight) await preflight(client, settings, log, { signal });
+  const wanted = lifecycleOf(settings, ctx);
+  const prediction = await preflight(client, settings, log, { signal }, wanted.warmStart);
   if (signal?.aborted) throw new CancelledError('preflight');
-  const life = lifecycleOf(settings, ctx);
+  const life = gateWarmStart(step, log, settings, wanted, prediction);
   const plan = await lookAround(client, me, life, deps);
   if (plan.adopt) adopt(step, deps, settings, plan.adopt);
   else {
@@ -89,6 +93,7 @@ async function launch(step: StepRecord, deps: Deps): Promise<void> {
     const body = buildRunBody(settings, session.id, runName);
     if (plan.reuseFrom) {
       body.reuse_from_run_id = plan.reuseFrom.id;
+      step.warmStart = `asked to reuse run ${plan.reuseFrom.id} (best effort)`;
       outputs.set({ reused_from_run_id: plan.reuseFrom.id });
       log.info(`warm_start: asking to reuse the infrastructure of run ${plan.reuseFrom.id} (${plan.reuseFrom.name ?? ''}); best effort`);
     }
@@ -113,8 +118,10 @@ async function supersedeOthers(step: StepRecord, deps: Deps): Promise<void> {
   step.runs = slotRows(runs, identity, step.run ?? run, first.ours);
 }
 
+type Lifecycle = { supersede: boolean; warmStart: boolean; adopt: boolean };
+
 /** Supersede, warm start and adoption need the default run name, which says where a run comes from. */
-function lifecycleOf(settings: Settings, ctx: GithubContext): { supersede: boolean; warmStart: boolean; adopt: boolean } {
+function lifecycleOf(settings: Settings, ctx: GithubContext): Lifecycle {
   const own = settings.runName === undefined;
   return {
     supersede: own && isOn(settings.supersede, ctx.eventName),
@@ -123,8 +130,17 @@ function lifecycleOf(settings: Settings, ctx: GithubContext): { supersede: boole
   };
 }
 
+/** Warm start only when the run will be dedicated anyway (modes.ts): a reuse makes a run dedicated. */
+function gateWarmStart(step: StepRecord, log: Log, settings: Settings, life: Lifecycle, prediction?: Prediction): Lifecycle {
+  const gate = life.warmStart && prediction ? warmStartGate(settings, prediction) : { allowed: true as const };
+  if (gate.allowed) return life;
+  step.warmStart = `skipped: ${gate.why}`;
+  log.info(`warm_start: skipped: ${gate.why}`);
+  return { ...life, warmStart: false };
+}
+
 /** One look at this repository's runs before creating anything (skipped when nothing needs it). */
-async function lookAround(client: LoopsClient, me: RunIdentity, life: ReturnType<typeof lifecycleOf>, deps: Deps): Promise<LaunchPlan> {
+async function lookAround(client: LoopsClient, me: RunIdentity, life: Lifecycle, deps: Deps): Promise<LaunchPlan> {
   if (!life.adopt && !life.warmStart) return {};
   try {
     return await planLaunch(client, me, { adoptOnRerun: life.adopt, warmStart: life.warmStart, log: deps.log, call: { signal: deps.signal } });
@@ -145,7 +161,7 @@ function adopt(step: StepRecord, deps: Deps, settings: Settings, run: Run): void
   step.created = { run, adopted: true };
   step.session = { id: run.sessionId, created: false };
   saveLaunchState({ stop: stopPolicy(settings), runId: run.id });
-  deps.outputs.set({ session_id: run.sessionId, session_created: 'false', ...runOutputs(run), trainer_status: '', adopted: 'true' });
+  deps.outputs.set({ session_id: run.sessionId, session_created: 'false', ...deps.describe(run), trainer_status: '', adopted: 'true' });
   step.status = 'launched';
   deps.log.info(`adopt_on_rerun: adopted run ${run.id} (${run.name ?? ''}) from an earlier attempt; nothing was created`);
 }
@@ -167,11 +183,13 @@ async function createTheRun(step: StepRecord, deps: Deps, client: LoopsClient, s
   });
   let sends = 0;
   const onSend = (): void => saveLaunchState({ sentAt: clock.now(), ...(++sends > 1 ? { resent: true } : {}) });
-  const created = (step.created = await createRunOnce(client, body, { intent, policy: policyOf(settings), clock, log, signal, onSend }));
+  // A capacity refusal is retried until wait_timeout_seconds have passed since the step began (capacity.ts).
+  const [policy, capacity] = [policyOf(settings), { startedAt: deps.startedAt, windowMs: settings.waitTimeoutSeconds * 1000 }];
+  const created = (step.created = await createRunOnce(client, body, { intent, policy, clock, log, signal, onSend, capacity }));
   const run = (step.run = created.run);
   saveLaunchState({ runId: run.id });
   // trainer_status stays empty unless the trainer is polled (wait_for trainer or all).
-  outputs.set({ ...runOutputs(run), trainer_status: '' });
+  outputs.set({ ...deps.describe(run), trainer_status: '' });
   if (created.problem) throw new RunFailure('failed', `${created.problem}. Run ${run.id} was created all the same`);
   step.status = 'launched';
   log.info(
@@ -189,7 +207,8 @@ async function waitUntilReady(step: StepRecord, deps: Deps, client: LoopsClient,
     all: 'the sampler to be ACTIVE and the trainer RUNNING',
   }[settings.waitFor];
   const answers = settings.verifySampler && settings.waitFor !== 'trainer' ? ', and the sampler to answer GET /v1/models' : '';
-  log.info(`Waiting up to ${settings.waitTimeoutSeconds}s for ${what}${answers}`);
+  const noTrainer = settings.waitFor !== 'sampler' && detectMode(run) === 'serverless' ? ' (a serverless run has no trainer to wait for)' : '';
+  log.info(`Waiting up to ${settings.waitTimeoutSeconds}s for ${what}${answers}${noTrainer}`);
   const waited = (step.waited = await waitForReady({
     client,
     waitFor: settings.waitFor,
@@ -200,7 +219,7 @@ async function waitUntilReady(step: StepRecord, deps: Deps, client: LoopsClient,
     signal,
     log,
     onObservation: (obs) =>
-      outputs.set({ ...runOutputs(obs.run), ...(obs.trainerStatus !== undefined ? { trainer_status: obs.trainerStatus } : {}) }),
+      outputs.set({ ...deps.describe(obs.run), ...(obs.trainerStatus !== undefined ? { trainer_status: obs.trainerStatus } : {}) }),
     askSampler: settings.verifySampler
       ? samplerAsker({ ...settings, timeoutMs: settings.requestTimeoutSeconds * 1000, userAgent: USER_AGENT, log })
       : undefined,

@@ -22,7 +22,8 @@ export interface RunIdentity {
 type Shaping = Pick<
   Settings,
   'baseModel' | 'loraRank' | 'maxSeqLen' | 'seed' | 'scaleDownDelaySeconds' | 'checkpointPath' | 'availabilityModel' | 'replicas'
->;
+> &
+  Partial<Pick<Settings, 'scope'>>;
 
 type Where = Pick<GithubContext, 'workflow' | 'job' | 'action'>;
 
@@ -44,6 +45,8 @@ export function legOf(ctx: Where, settings: Shaping, legKey = ''): string {
     settings.checkpointPath ?? '',
     settings.availabilityModel,
     settings.replicas,
+    // Only when set: the legs of runs launched before scope existed keep their names.
+    ...(settings.scope && settings.scope !== 'auto' ? [settings.scope] : []),
   ];
   return hash8([slotOf(ctx), shape, legKey]);
 }

@@ -4,7 +4,7 @@
 
 import * as core from '@actions/core';
 import type { GithubContext } from './context.js';
-import { CancelledError, RunFailure, errorMessage } from './core/errors.js';
+import { CancelledError, CapacityError, RunFailure, errorMessage } from './core/errors.js';
 import type { Log } from './core/log.js';
 import type { Clock } from './core/retry.js';
 import { neutralise } from './core/text.js';
@@ -12,8 +12,9 @@ import type { Settings } from './inputs.js';
 import { type CreatedRun, type SessionChoice, sweepDuplicates } from './launch.js';
 import type { CreateRunBody, LoopsClient } from './loops/client.js';
 import type { Run } from './loops/types.js';
+import { describeMode, detectMode } from './modes.js';
 import type { RunRow } from './report/comment.js';
-import { type OutputName, type Outputs, type Status, openaiBaseUrl } from './report/outputs.js';
+import { type OutputName, type Outputs, type Status, openaiBaseUrl, runOutputs } from './report/outputs.js';
 import { upsertComment } from './report/pull-request.js';
 import { renderErrorSummary, renderSummary } from './report/summary.js';
 import type { RunIdentity } from './run-name.js';
@@ -36,6 +37,8 @@ export interface StepRecord {
   /** This pull request's runs of this slot, for the comment. */
   runs?: RunRow[];
   waited?: WaitResult;
+  /** What warm start did: asked to reuse a run, or why it was skipped (for the summary and comment). */
+  warmStart?: string;
   message?: string;
 }
 
@@ -46,13 +49,22 @@ export interface Deps {
   log: Log;
   outputs: Outputs<OutputName>;
   secrets: string[];
+  /** The outputs that describe a run, `mode` included (its changes logged). */
+  describe: (run: Run) => Partial<Record<OutputName, string>>;
+  /** Our clock (ms) when the step began: capacity refusals are retried for wait_timeout_seconds from then. */
+  startedAt: number;
+}
+
+/** The outputs of a run: what runOutputs reads of it, and the mode its answer shows (re-read on every answer). */
+export function describeWith(seeMode: (run: Run) => string): Deps['describe'] {
+  return (run) => ({ ...runOutputs(run), mode: seeMode(run) });
 }
 
 export async function fail(step: StepRecord, error: unknown, deps: Deps): Promise<void> {
   let text = errorMessage(error);
   if (error instanceof RunFailure) step.status = error.status;
   else if (error instanceof CancelledError) step.status = 'cancelled';
-  else if (step.run) step.status = 'failed';
+  else if (step.run || error instanceof CapacityError) step.status = 'failed';
   // Once a run exists, a step that does not end launched or ready must not leave it running.
   if (step.run && step.client && step.settings && step.status !== 'launched' && step.status !== 'ready') {
     text += `. ${await stopAfterFailure(step, deps.log, step.client, step.settings, step.run)}`;
@@ -117,6 +129,8 @@ async function report(step: StepRecord, log: Log): Promise<void> {
     samplerModel: step.waited?.model,
     samplerStatus: step.waited?.samplerStatus ?? run?.sampler?.status,
     trainerStatus: step.waited?.trainerStatus,
+    mode: run ? describeMode(detectMode(run)) : undefined,
+    warmStart: step.warmStart,
     message: step.message,
   };
   await writeSummary(renderSummary({ ...data, timeToReadyMs: step.status === 'ready' ? step.waited?.elapsedMs : undefined }));

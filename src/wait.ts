@@ -1,5 +1,6 @@
 // Waiting for readiness: poll the run (and its deployment for the trainer), log status
-// changes only, stop on terminal statuses, the timeout or cancellation.
+// changes only, stop on terminal statuses, the timeout or cancellation. A serverless run
+// (modes.ts) has no trainer deployment to wait for, and its sampler may show no status.
 
 import { anySignal, raceAbort } from './core/abort.js';
 import { ApiError, CancelledError, errorMessage } from './core/errors.js';
@@ -9,49 +10,15 @@ import { formatSeconds } from './core/text.js';
 import type { WaitFor } from './inputs.js';
 import type { CallOptions, LoopsClient } from './loops/client.js';
 import type { Run } from './loops/types.js';
+import { detectMode } from './modes.js';
+import { type Assessment, type Observation, SAMPLER_READY, assess, describe } from './readiness.js';
 import type { Probe } from './sampler.js';
-
-export const SAMPLER_READY = 'ACTIVE';
-export const TRAINER_READY = 'RUNNING';
-export const SAMPLER_TERMINAL: ReadonlySet<string> = new Set([
-  'DEPLOY_FAILED',
-  'BUILD_FAILED',
-  'BUILD_STOPPED',
-  'FAILED',
-  'DEACTIVATING',
-  'INACTIVE',
-]);
-export const TRAINER_TERMINAL: ReadonlySet<string> = new Set(['FAILED', 'STOPPED', 'PREEMPTED']);
 
 /**
  * A run the create just returned may not be readable yet (read-after-write lag): a 404 on the
  * run or its deployment within this long of the wait's start is "not visible yet", not a failure.
  */
 export const NOT_FOUND_GRACE_MS = 30_000;
-
-export interface Observation {
-  run: Run;
-  samplerStatus?: string;
-  trainerStatus?: string;
-}
-
-export type Assessment = { state: 'ready' } | { state: 'waiting' } | { state: 'failed'; reason: string };
-
-/** Pure readiness rule for one observation. The sampler is ready when ACTIVE and its base URL is known. */
-export function assess(waitFor: WaitFor, obs: Observation): Assessment {
-  const wantSampler = waitFor === 'sampler' || waitFor === 'all';
-  const wantTrainer = waitFor === 'trainer' || waitFor === 'all';
-  if (obs.run.status === 'INACTIVE') return { state: 'failed', reason: 'the run became INACTIVE (it was shut down or replaced)' };
-  if (wantSampler && obs.samplerStatus && SAMPLER_TERMINAL.has(obs.samplerStatus)) {
-    return { state: 'failed', reason: `the sampler is ${obs.samplerStatus}` };
-  }
-  if (wantTrainer && obs.trainerStatus && TRAINER_TERMINAL.has(obs.trainerStatus)) {
-    return { state: 'failed', reason: `the trainer is ${obs.trainerStatus}` };
-  }
-  const samplerOk = !wantSampler || (obs.samplerStatus === SAMPLER_READY && Boolean(obs.run.sampler?.baseUrl));
-  const trainerOk = !wantTrainer || obs.trainerStatus === TRAINER_READY;
-  return samplerOk && trainerOk ? { state: 'ready' } : { state: 'waiting' };
-}
 
 export type WaitOutcome = 'ready' | 'failed' | 'timed_out' | 'cancelled';
 
@@ -158,7 +125,7 @@ class Poller {
     const { client, waitFor } = this.opts;
     const run = await client.getRun(this.opts.initial.id, call);
     let trainerStatus: string | undefined;
-    if (waitFor === 'trainer' || waitFor === 'all') {
+    if ((waitFor === 'trainer' || waitFor === 'all') && detectMode(run) !== 'serverless') {
       this.deploymentId = run.deploymentId ?? this.deploymentId;
       // Runs may leave deployment_id null (API since 2026-08-21): look the deployment up by run.
       if (!this.deploymentId) {
@@ -175,7 +142,10 @@ class Poller {
   /** The verdict once the sampler itself has had its say: asked when the statuses are ready, or once to wake it. */
   async ask(verdict: Assessment, obs: Observation, timeoutMs: number): Promise<Assessment> {
     const { askSampler, waitFor, log } = this.opts;
-    if (!askSampler || waitFor === 'trainer' || verdict.state === 'failed') return verdict;
+    if (waitFor === 'trainer' || verdict.state === 'failed') return verdict;
+    // Only a serverless sampler is ready without a status: its /v1/models decides where it can be asked.
+    const unverified = verdict.state === 'ready' && obs.samplerStatus === undefined;
+    if (!askSampler || (unverified && !obs.run.sampler?.baseUrl)) return unverified ? this.unverified(obs, verdict) : verdict;
     if (verdict.state === 'waiting') {
       if (obs.samplerStatus !== 'SCALED_TO_ZERO' || !obs.run.sampler?.baseUrl || this.woken) return verdict;
       this.woken = true;
@@ -184,7 +154,7 @@ class Poller {
       return wake.state === 'failed' ? wake : verdict;
     }
     const probe = await askSampler(obs.run, timeoutMs);
-    if (probe.state === 'skipped') return verdict;
+    if (probe.state === 'skipped') return unverified ? this.unverified(obs, verdict) : verdict;
     if (probe.state === 'ready') {
       this.model = probe.model;
       log.info(`Run ${obs.run.id}: the sampler answers GET /v1/models; it serves ${probe.model}`);
@@ -195,6 +165,17 @@ class Poller {
       log.info(`Run ${obs.run.id}: the sampler is ACTIVE but does not answer GET /v1/models yet (${probe.reason}); waiting`);
     this.unanswered = probe.reason;
     return { state: 'waiting' };
+  }
+
+  /** A serverless sampler with no status, which could not be asked: ready on the run's own state, said once. */
+  private unverified(obs: Observation, verdict: Assessment): Assessment {
+    const why = !obs.run.sampler?.baseUrl ? 'no base URL' : this.opts.askSampler ? 'a URL the key may not be sent to' : 'verify_sampler off';
+    this.once(
+      'unverified',
+      `Run ${obs.run.id} is serverless and ACTIVE; its sampler shows no status and ${why}: readiness was not verified`,
+      'warning',
+    );
+    return verdict;
   }
 
   /** A 404 soon after the create: the API has not caught up with its own answer yet. */
@@ -226,17 +207,11 @@ class Poller {
     this.opts.onObservation?.(obs);
   }
 
-  private once(key: string, line: string): void {
+  private once(key: string, line: string, level: 'info' | 'warning' = 'info'): void {
     if (this.said.has(key)) return;
     this.said.add(key);
-    this.opts.log.info(line);
+    this.opts.log[level](line);
   }
-}
-
-function describe(obs: Observation, waitFor: WaitFor): string {
-  const parts = [`sampler ${obs.samplerStatus ?? 'unknown'}`];
-  if (waitFor === 'trainer' || waitFor === 'all') parts.push(`trainer ${obs.trainerStatus ?? 'unknown'}`);
-  return parts.join(', ');
 }
 
 /** Time a poll under way at the deadline is given to finish, so a last answer can still count. */

@@ -53,8 +53,15 @@ describe('action.yml', () => {
     const evalHandoff = section('Eval handoff');
     const evalInputs = [...evalHandoff.matchAll(/^- `([a-z_]+)` \(default/gm)].map((m) => m[1] as string);
     const evalOutputs = listed((evalHandoff.split('New outputs:')[1] ?? '').split('\n- ')[0] ?? '');
-    expect([...rowNames(section('Inputs')), ...rowNames(lifeInputs), ...evalInputs].sort()).toEqual(Object.keys(SPEC_INPUTS).sort());
-    expect([...rowNames(section('Outputs')), ...listed(launchOutputs), ...evalOutputs].sort()).toEqual([...SPEC_OUTPUTS].sort());
+    // A later section's tables: the one whose header starts with `| input |`, and the one with `| output |`.
+    const table = (text: string, head: string): string => text.split('\n\n').find((block) => block.trim().startsWith(`| ${head} |`)) ?? '';
+    const modes = section('Availability modes');
+    expect([...rowNames(section('Inputs')), ...rowNames(lifeInputs), ...evalInputs, ...rowNames(table(modes, 'input'))].sort()).toEqual(
+      Object.keys(SPEC_INPUTS).sort(),
+    );
+    expect([...rowNames(section('Outputs')), ...listed(launchOutputs), ...evalOutputs, ...rowNames(table(modes, 'output'))].sort()).toEqual(
+      [...SPEC_OUTPUTS].sort(),
+    );
     const stopNames = stopInputs
       .split('\n')
       .filter((l) => l.startsWith('| `'))

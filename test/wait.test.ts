@@ -9,7 +9,8 @@ import type { Run } from '../src/loops/types.js';
 import type { Log } from '../src/core/log.js';
 import { silentLog } from './support/log.js';
 import { type Clock, DEFAULT_POLICY, realClock } from '../src/core/retry.js';
-import { NOT_FOUND_GRACE_MS, SAMPLER_TERMINAL, TRAINER_TERMINAL, assess, waitForReady, type Observation } from '../src/wait.js';
+import { SAMPLER_TERMINAL, TRAINER_TERMINAL, assess, type Observation } from '../src/readiness.js';
+import { NOT_FOUND_GRACE_MS, waitForReady } from '../src/wait.js';
 import { type Emulator, type EmulatorOptions, type TimelineStep, startEmulator } from './emulator/server.js';
 
 const KEY = 'wait-unit-key';
@@ -82,7 +83,8 @@ function obs(samplerStatus?: string, trainerStatus?: string, runStatus = 'ACTIVE
     baseUrl: 'https://x',
     createdAt: '2026-01-01T00:00:00Z',
     status: runStatus,
-    sampler: { id: 'sm1', baseUrl: samplerUrl, status: samplerStatus },
+    // A dedicated run: its sampler is a Baseten model deployment.
+    sampler: { id: 'sm1', baseUrl: samplerUrl, status: samplerStatus, modelId: 'mo1', deploymentId: 'md1' },
     raw: {},
   };
   return { run, samplerStatus, trainerStatus };

@@ -162,6 +162,30 @@ export class RunFailure extends Error {
   }
 }
 
+/**
+ * The API kept refusing to create the run for lack of capacity (HTTP 429 with `details.reason`
+ * `loops_capacity`) until the retry window closed. Nothing was created: a refusal comes before
+ * any work. `last` is the final refusal.
+ */
+export class CapacityError extends Error {
+  constructor(
+    readonly waitedMs: number,
+    readonly last: ApiError,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'CapacityError';
+  }
+}
+
+/** The `details.reason` Baseten gives a capacity refusal. */
+export const CAPACITY_REASON = 'loops_capacity';
+
+/** A capacity refusal: a 429 whose body says `loops_capacity`. */
+export function isCapacityRefusal(error: unknown): error is ApiError {
+  return error instanceof ApiError && error.status === 429 && error.code === CAPACITY_REASON;
+}
+
 export function errorMessage(error: unknown): string {
   if (error instanceof Error) return error.message;
   return String(error);

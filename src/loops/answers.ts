@@ -23,7 +23,8 @@ export function interpret<T>(response: HttpResponse, method: string, path: strin
     if (response.status >= 300 && response.status < 400) {
       detail = `redirect to ${String(response.headers.location ?? '(no location)')} not followed${detail ? `; ${detail}` : ''}`;
     }
-    throw new ApiError(method, route, response.status, detail, parseRetryAfter(response.headers['retry-after'], now), errorCode(body));
+    const retryAfterMs = parseRetryAfter(response.headers['retry-after'], now) ?? bodyRetryAfter(response.status, body);
+    throw new ApiError(method, route, response.status, detail, retryAfterMs, errorCode(body));
   }
   let json: unknown;
   try {
@@ -68,6 +69,23 @@ export function describeErrorBody(body: string): string {
   }
   if (typeof json === 'string') return excerpt(json);
   return excerpt(JSON.stringify(json));
+}
+
+/**
+ * The delay a 429's JSON body asks for: Baseten's rate-limit answer is `{"error": "...",
+ * "retry_after": 37}` (seconds) and mentions no Retry-After header. Honoured like the header,
+ * which wins when both are there.
+ */
+export function bodyRetryAfter(status: number, body: string): number | undefined {
+  if (status !== 429) return undefined;
+  let json: unknown;
+  try {
+    json = JSON.parse(body.trim());
+  } catch {
+    return undefined;
+  }
+  const seconds = json && typeof json === 'object' ? (json as Record<string, unknown>).retry_after : undefined;
+  return typeof seconds === 'number' && Number.isFinite(seconds) && seconds >= 0 ? Math.round(seconds * 1000) : undefined;
 }
 
 /** The machine-readable reason of an error body (`{"details": {"reason": "loops_capacity"}}`), when it has one. */

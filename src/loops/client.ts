@@ -7,13 +7,10 @@ import type { Clock, RetryPolicy } from '../core/retry.js';
 import { withRetry } from '../core/retry.js';
 import { interpret, scrub } from './answers.js';
 import { Transport } from './http.js';
+import { type Checkpoint, type SupportedModel, parseCapabilities, parseCheckpoints } from './catalog.js';
 import {
-  type Checkpoint,
   type Deployment,
   type Run,
-  type SupportedModel,
-  parseCapabilities,
-  parseCheckpoints,
   parseDeactivated,
   parseDeploymentEnvelope,
   parseDeploymentList,
@@ -35,6 +32,8 @@ export interface CreateRunBody {
   path?: string;
   reuse_from_run_id?: string;
   reuse_from_session_id?: string;
+  /** Assumed REST spelling of the SDK's scope (see modes.ts); sent only when not `auto`. */
+  scope?: 'serverless' | 'deployment';
 }
 
 export interface ClientOptions {
@@ -68,6 +67,7 @@ export interface RunFilter {
 
 interface Request<T> {
   operation: string;
+  /** Never DELETE: Loops' DELETE routes delete the user's checkpoints, and no path of this action may call one. */
   method: 'GET' | 'POST';
   path: string;
   parse: (body: unknown) => T;

@@ -36,28 +36,16 @@ export interface Deployment {
   status?: string;
 }
 
-export interface SupportedModel {
-  name: string;
-  maxSeqLen?: number;
-  enabled: boolean;
-  remediation?: string;
-}
+export type Obj = Record<string, unknown>;
 
-export interface Checkpoint {
-  id: string;
-  checkpointId: string;
-}
-
-type Obj = Record<string, unknown>;
-
-function object(value: unknown, where: string): Obj {
+export function object(value: unknown, where: string): Obj {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new ShapeError(`${where} is ${value === undefined ? 'missing' : 'not an object'}`);
   }
   return value as Obj;
 }
 
-function string(obj: Obj, key: string, where: string): string {
+export function string(obj: Obj, key: string, where: string): string {
   const value = obj[key];
   if (typeof value !== 'string' || value === '') {
     throw new ShapeError(`${where}.${key} is ${value === undefined ? 'missing' : 'not a non-empty string'}`);
@@ -66,26 +54,26 @@ function string(obj: Obj, key: string, where: string): string {
 }
 
 /** A string that may be empty (the API allows it) but must be a string when present. */
-function stringOrEmpty(obj: Obj, key: string, where: string): string {
+export function stringOrEmpty(obj: Obj, key: string, where: string): string {
   const value = obj[key];
   if (value === undefined || value === null) return '';
   if (typeof value !== 'string') throw new ShapeError(`${where}.${key} is not a string`);
   return value;
 }
 
-function optionalString(obj: Obj, key: string): string | undefined {
+export function optionalString(obj: Obj, key: string): string | undefined {
   const value = obj[key];
   return typeof value === 'string' && value !== '' ? value : undefined;
 }
 
-function statusName(obj: Obj): string | undefined {
+export function statusName(obj: Obj): string | undefined {
   const status = obj.status;
   if (typeof status === 'string') return status;
   if (status && typeof status === 'object') return optionalString(status as Obj, 'name');
   return undefined;
 }
 
-function array(obj: Obj, key: string, where: string): unknown[] {
+export function array(obj: Obj, key: string, where: string): unknown[] {
   const value = obj[key];
   if (!Array.isArray(value)) throw new ShapeError(`${where}.${key} is ${value === undefined ? 'missing' : 'not a list'}`);
   return value;
@@ -151,7 +139,16 @@ export function salvageRun(body: unknown): Run | undefined {
     createdAt: optionalString(r, 'created_at') ?? '',
     deploymentId: optionalString(r, 'deployment_id'),
     status: statusName(r),
-    sampler: s && samplerId ? { id: samplerId, baseUrl: optionalString(s, 'base_url') ?? '', status: statusName(s) } : undefined,
+    sampler:
+      s && samplerId
+        ? {
+            id: samplerId,
+            baseUrl: optionalString(s, 'base_url') ?? '',
+            status: statusName(s),
+            modelId: optionalString(s, 'model_id'),
+            deploymentId: optionalString(s, 'deployment_id'),
+          }
+        : undefined,
     raw: r,
   };
 }
@@ -192,27 +189,4 @@ export function parseDeploymentList(body: unknown): Array<Deployment & { runIds:
 
 export function parseDeactivated(body: unknown): string {
   return string(object(body, 'body'), 'id', 'body');
-}
-
-export function parseCapabilities(body: unknown): SupportedModel[] {
-  return array(object(body, 'body'), 'supported_models', 'body').map((item, i) => {
-    const where = `supported_models[${i}]`;
-    const model = object(item, where);
-    const maxSeqLen = [model.max_seq_len, model.max_context_length].find(
-      (v): v is number => typeof v === 'number' && Number.isInteger(v) && v > 0,
-    );
-    const details = model.enablement_details;
-    const remediation = details && typeof details === 'object' ? optionalString(details as Obj, 'remediation') : undefined;
-    return { name: string(model, 'model_name', where), maxSeqLen, enabled: model.enabled !== false, remediation };
-  });
-}
-
-export function parseCheckpoints(body: unknown): Checkpoint[] {
-  return array(object(body, 'body'), 'checkpoints', 'body').map((item, i) => {
-    const checkpoint = object(item, `checkpoints[${i}]`);
-    return {
-      id: optionalString(checkpoint, 'id') ?? '',
-      checkpointId: optionalString(checkpoint, 'checkpoint_id') ?? '',
-    };
-  });
 }

@@ -35,6 +35,9 @@ export interface CommentData {
   samplerModel?: string;
   samplerStatus?: string;
   trainerStatus?: string;
+  /** The availability mode with its billing line; what warm start did. */
+  mode?: string;
+  warmStart?: string;
   message?: string;
   /** This pull request's runs of this slot, newest first. */
   runs?: RunRow[];
@@ -121,6 +124,8 @@ export function renderComment(ctx: CommentContext, data: CommentData): string {
     ['OpenAI base URL', data.openaiBaseUrl ? code(data.openaiBaseUrl) : '—'],
     ['Sampler model', data.samplerModel ? code(data.samplerModel) : '—'],
     ['Status', `**${data.status}**${statuses ? ` (${cell(statuses)})` : ''}`],
+    ...(data.mode ? [['Mode', cell(data.mode)] as [string, string]] : []),
+    ...(data.warmStart ? [['Warm start', cell(data.warmStart)] as [string, string]] : []),
     ['Base model', code(data.settings.baseModel)],
     ['LoRA rank', String(data.settings.loraRank)],
   ];

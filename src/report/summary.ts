@@ -26,6 +26,10 @@ export interface SummaryData {
   samplerStatus?: string;
   trainerStatus?: string;
   timeToReadyMs?: number;
+  /** The run's availability mode with its billing line, as the API's last answer shows it. */
+  mode?: string;
+  /** What warm start did: asked to reuse a run, or why it was skipped. */
+  warmStart?: string;
   /** The error, whole: a first line, then one problem per line (each "- …"). */
   message?: string;
 }
@@ -46,6 +50,8 @@ export function summaryRows(data: SummaryData): Array<[string, string]> {
     ['OpenAI base URL', data.openaiBaseUrl || NONE],
     ['Sampler model', data.samplerModel || NONE],
     ['Status', statusText(data)],
+    ...(data.mode ? [['Mode', data.mode] as [string, string]] : []),
+    ...(data.warmStart ? [['Warm start', data.warmStart] as [string, string]] : []),
     ['Time to ready', data.timeToReadyMs !== undefined ? formatSeconds(Math.round(data.timeToReadyMs / 100) * 100) : NONE],
   ];
 }

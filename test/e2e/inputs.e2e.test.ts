@@ -52,6 +52,7 @@ describe.concurrent('inputs, end to end', () => {
         reuse_from_session_id: 'prevsess01',
         availability_model: 'spot',
         replicas: 2,
+        scope: 'deployment',
       }),
     });
     expect(result.code).toBe(0);
@@ -70,6 +71,7 @@ describe.concurrent('inputs, end to end', () => {
       reuse_from_session_id: 'prevsess01',
       availability_model: 'spot',
       replicas: 2,
+      scope: 'deployment',
     });
     expect(create.headers['content-type']).toMatch(/^application\/json/);
 

@@ -41,6 +41,8 @@ export const SPEC_INPUTS: Record<string, string> = {
   leg_key: '',
   // Eval handoff.
   verify_sampler: 'true',
+  // Availability modes.
+  scope: 'auto',
 };
 
 export const SPEC_OUTPUTS = [
@@ -67,6 +69,8 @@ export const SPEC_OUTPUTS = [
   'openai_base_url',
   'sampler_deployment_id',
   'sampler_model_id',
+  // Availability modes.
+  'mode',
 ];
 
 /** The stop action (stop/action.yml): input name → default as its action.yml declares it. */

@@ -1,11 +1,23 @@
 // npm run demo: start the local Loops emulator and run the committed bundle against it
 // exactly as a runner would, then show the step's outputs and job summary.
+//   npm run demo                          a serverless run (the workspace has serverless access)
+//   npm run demo -- --scope deployment    a dedicated one (GPU time until stopped)
+// Each flag is one line in `options` below and one in `inputs`.
 
+import { parseArgs } from 'node:util';
 import { startEmulator } from '../test/emulator/server.js';
 import { runStep } from '../test/support/runner.js';
 
+const { values: flags } = parseArgs({
+  options: {
+    scope: { type: 'string', default: 'auto' },
+  },
+});
+
 const emulator = await startEmulator({
   apiKeys: ['demo-key'],
+  // Serverless access to the demo's model, as a workspace with serverless Loops has it.
+  serverlessAccess: 'all',
   samplerTimeline: [
     { status: 'BUILDING', ms: 400 },
     { status: 'DEPLOYING', ms: 600 },
@@ -22,6 +34,7 @@ const inputs = {
   lora_rank: 32,
   wait_for: 'sampler',
   poll_interval_seconds: 0.5,
+  scope: flags.scope,
 };
 console.log('Step inputs (with: …):');
 for (const [name, value] of Object.entries(inputs)) console.log(`  ${name}: ${name === 'api_key' ? '***' : value}`);

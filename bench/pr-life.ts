@@ -23,15 +23,15 @@ import { API_KEY, BASE_MODEL, type Check, type Section, median, ratio, seconds, 
  * scaled (node, the bundle, its first requests: 0.1–0.4 s here): at 50 ms per second it stays
  * under one scaled poll interval, so the stop job's idle measures the action, not node.
  */
-const MS_PER_SIM_S = 50;
+export const MS_PER_SIM_S = 50;
 /** The action's default poll interval (10 s), scaled: the launches' poll_interval_seconds and the eval's request cadence. */
-const POLL_S = (10 * MS_PER_SIM_S) / 1000;
+export const POLL_S = (10 * MS_PER_SIM_S) / 1000;
 const POLL_MS = POLL_S * 1000;
 /** scale_down_delay_seconds, the action's default, in real ms at this scale. */
-const SCALE_DOWN_MS = 3600 * MS_PER_SIM_S;
+export const SCALE_DOWN_MS = 3600 * MS_PER_SIM_S;
 /** How long each push's eval uses the sampler (real ms): one simulated minute. */
-const EVAL_MS = 60 * MS_PER_SIM_S;
-const PUSHES = 5;
+export const EVAL_MS = 60 * MS_PER_SIM_S;
+export const PUSHES = 5;
 const PR = 7;
 const REPO = 'acme/finetune';
 
@@ -81,10 +81,10 @@ interface Outcome {
 /** The server clock of both emulators: the runner's, moved on by `skew` once the play is over. */
 const clock = { skew: 0 };
 
-const shaOf = (n: number): string => createHash('sha1').update(`push ${n}`).digest('hex');
+export const shaOf = (n: number): string => createHash('sha1').update(`push ${n}`).digest('hex');
 
 /** A pull_request event of PR `PR` at head `sha`, as the runner describes it to job `job`, step `action`. */
-function context(sha: string, job: string, action: string, workflow: string, what: string): Pick<RunnerOptions, 'env' | 'event'> {
+export function context(sha: string, job: string, action: string, workflow: string, what: string): Pick<RunnerOptions, 'env' | 'event'> {
   return {
     env: {
       GITHUB_EVENT_NAME: 'pull_request',
@@ -105,11 +105,28 @@ function context(sha: string, job: string, action: string, workflow: string, wha
   };
 }
 
-const ids = (text: string | undefined): string[] => (text ?? '').split(/\s+/).filter(Boolean);
+export const ids = (text: string | undefined): string[] => (text ?? '').split(/\s+/).filter(Boolean);
 
-function failure(what: string, step: { code: number | null; stdout: string; outputs: Record<string, string> }): Error {
+export function failure(what: string, step: { code: number | null; stdout: string; outputs: Record<string, string> }): Error {
   const error = step.stdout.split('\n').find((l) => l.startsWith('::error::')) ?? `exit ${step.code}`;
   return new Error(`pr-life: ${what}: status ${step.outputs.status ?? '(none)'}: ${error.slice(0, 300)}`);
+}
+
+/** The eval job: GET {openai_base_url}/models every poll interval for EVAL_MS, with the key. */
+export async function evaluate(openaiBaseUrl: string): Promise<{ requests: number; misses: number }> {
+  const url = `${openaiBaseUrl}/models`;
+  const until = Date.now() + EVAL_MS;
+  let requests = 0;
+  let misses = 0;
+  for (;;) {
+    const response = await fetch(url, { headers: { authorization: `Bearer ${API_KEY}` } });
+    await response.arrayBuffer();
+    requests++;
+    if (response.status !== 200) misses++;
+    if (Date.now() + POLL_MS > until) break;
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+  }
+  return { requests, misses };
 }
 
 class Play {
@@ -172,21 +189,10 @@ class Play {
     this.pushes.push(push);
   }
 
-  /** The eval job: GET {openai_base_url}/models every poll interval for EVAL_MS, with the key. */
+  /** The eval job, and when its last request reached this emulator. */
   private async evaluate(openaiBaseUrl: string): Promise<Pick<Push, 'evalEnd' | 'evalRequests' | 'evalMisses'>> {
-    const url = `${openaiBaseUrl}/models`;
-    const path = new URL(url).pathname;
-    const until = Date.now() + EVAL_MS;
-    let requests = 0;
-    let misses = 0;
-    for (;;) {
-      const response = await fetch(url, { headers: { authorization: `Bearer ${API_KEY}` } });
-      await response.arrayBuffer();
-      requests++;
-      if (response.status !== 200) misses++;
-      if (Date.now() + POLL_MS > until) break;
-      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-    }
+    const { requests, misses } = await evaluate(openaiBaseUrl);
+    const path = new URL(`${openaiBaseUrl}/models`).pathname;
     const seen = this.emulator.requests.filter((r) => r.method === 'GET' && r.path === path);
     return { evalEnd: Math.max(...seen.map((r) => r.at)), evalRequests: requests, evalMisses: misses };
   }

@@ -1,4 +1,4 @@
-// The benchmark suite: `npx tsx bench/run.ts [time|readiness|scale|footprint|standin|pr-life ...] [--write]`.
+// The benchmark suite: `npx tsx bench/run.ts [time|readiness|scale|footprint|standin|pr-life|pr-life-serverless ...] [--write]`.
 // Runs the sections one after another (never concurrently, so they do not disturb each
 // other), prints each table, and — when all sections ran — writes BENCHMARKS.md. With
 // --write, sections run on their own replace their counterparts in BENCHMARKS.md (the rest
@@ -13,6 +13,7 @@ import { ROOT } from '../test/support/runner.js';
 import { type Section, markdownTable, nodeBinaries, verdict } from './common.js';
 import { footprint } from './footprint.js';
 import { prLife } from './pr-life.js';
+import { prLifeServerless } from './pr-life-serverless.js';
 import { readiness } from './readiness.js';
 import { scale } from './scale.js';
 import { standIn } from './stand-in.js';
@@ -29,6 +30,7 @@ const SECTIONS: Record<string, () => Promise<Section>> = {
   footprint: () => footprint(nodes),
   standin: () => standIn(nodes, pairs),
   'pr-life': () => prLife(),
+  'pr-life-serverless': () => prLifeServerless(),
 };
 
 const write = process.argv.includes('--write');
@@ -110,9 +112,9 @@ function targetLines(section: Section): string[] {
   return section.checks.map((c) => `- ${verdict(c.pass)} — ${section.title}: ${c.target}`);
 }
 
-/** The section number a title starts with ("2. Readiness…" → 2); titles without one sort last. */
+/** The section number a title starts with ("2. Readiness…" → 2, "6b. …" → 6); titles without one sort last. */
 function numberOf(title: string): number {
-  const n = /^(\d+)\./.exec(title);
+  const n = /^(\d+)[a-z]?\./.exec(title);
   return n ? Number(n[1]) : Infinity;
 }
 

@@ -113,4 +113,12 @@ describe('slot and leg', () => {
     // What does not shape the run does not change the leg.
     expect(legOf(ctx, { ...settings, waitFor: 'none', reuseFromRunId: 'r1' } as typeof settings)).toBe(leg);
   });
+
+  it('scope shapes the leg only when set: a leg from before scope existed keeps its name with scope auto', () => {
+    // The leg of these settings as the action before the scope input computed it (pinned).
+    const before = 'd9695941';
+    expect(legOf(ctx, { ...settings, scope: 'auto' })).toBe(before);
+    expect(legOf(ctx, { ...settings, scope: 'serverless' })).not.toBe(before);
+    expect(legOf(ctx, { ...settings, scope: 'deployment' })).not.toBe(legOf(ctx, { ...settings, scope: 'serverless' }));
+  });
 });

@@ -77,26 +77,23 @@ export function describeErrorBody(body: string): string {
  * which wins when both are there.
  */
 export function bodyRetryAfter(status: number, body: string): number | undefined {
-  if (status !== 429) return undefined;
-  let json: unknown;
+  const seconds = status === 429 ? jsonObject(body)?.retry_after : undefined;
+  return typeof seconds === 'number' && Number.isFinite(seconds) && seconds >= 0 ? Math.round(seconds * 1000) : undefined;
+}
+
+/** An error body as a JSON object, when it is one. */
+function jsonObject(body: string): Record<string, unknown> | undefined {
   try {
-    json = JSON.parse(body.trim());
+    const json: unknown = JSON.parse(body.trim());
+    return json && typeof json === 'object' && !Array.isArray(json) ? (json as Record<string, unknown>) : undefined;
   } catch {
     return undefined;
   }
-  const seconds = json && typeof json === 'object' ? (json as Record<string, unknown>).retry_after : undefined;
-  return typeof seconds === 'number' && Number.isFinite(seconds) && seconds >= 0 ? Math.round(seconds * 1000) : undefined;
 }
 
 /** The machine-readable reason of an error body (`{"details": {"reason": "loops_capacity"}}`), when it has one. */
 export function errorCode(body: string): string | undefined {
-  let json: unknown;
-  try {
-    json = JSON.parse(body.trim());
-  } catch {
-    return undefined;
-  }
-  const details = json && typeof json === 'object' ? (json as Record<string, unknown>).details : undefined;
+  const details = jsonObject(body)?.details;
   const reason = details && typeof details === 'object' ? (details as Record<string, unknown>).reason : undefined;
   return typeof reason === 'string' && /^[\w.-]{1,64}$/.test(reason) ? reason : undefined;
 }

@@ -50,6 +50,14 @@ describe('buildRunBody', () => {
   });
 });
 
+describe('buildRunBody: scope', () => {
+  it('is left out for auto, sent for serverless and deployment', () => {
+    expect(buildRunBody(settings({ scope: 'auto' }), 's1', 'n1')).not.toHaveProperty('scope');
+    expect(buildRunBody(settings({ scope: 'Serverless' }), 's1', 'n1').scope).toBe('serverless');
+    expect(buildRunBody(settings({ scope: 'deployment' }), 's1', 'n1').scope).toBe('deployment');
+  });
+});
+
 describe('ownRuns: the runs one step could have made', () => {
   const run = (id: string, sessionId: string, name: string | undefined, createdAt: string, status = 'ACTIVE'): Run => ({
     id,

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { renderComment } from '../src/report/comment.js';
 import { renderErrorSummary, renderSummary, summaryRows } from '../src/report/summary.js';
+import { describeMode } from '../src/modes.js';
 
 const settings = { baseModel: 'Qwen/Qwen3-8B', loraRank: 32, maxSeqLen: undefined, seed: undefined, checkpointPath: undefined };
 
@@ -54,5 +56,31 @@ describe('job summary', () => {
     expect(html).toContain('<p>Status: error. Invalid inputs; nothing was sent:</p>');
     expect(html).toContain('<li>lora_rank: must be a whole number ≥ 1 (got &quot;0&quot;)</li>');
     expect(html).toContain('<li>seed: &lt;bad&gt;</li>');
+  });
+});
+
+describe('the mode and the warm start, in the summary and the comment', () => {
+  const mode = describeMode('serverless');
+  const warmStart = 'skipped: Qwen/Qwen3-8B can run serverless for this workspace, and a reuse would move the run onto dedicated GPUs';
+
+  it('the summary has a Mode row after Status, and a Warm start row when warm start was considered; neither without them', () => {
+    const rows = summaryRows({ settings, status: 'ready', runId: 'r1', mode, warmStart });
+    const names = rows.map(([k]) => k);
+    expect(names.slice(names.indexOf('Status'), names.indexOf('Status') + 3)).toEqual(['Status', 'Mode', 'Warm start']);
+    expect(Object.fromEntries(rows)).toMatchObject({ Mode: mode, 'Warm start': warmStart });
+    expect(summaryRows({ settings, status: 'error' }).map(([k]) => k)).not.toContain('Mode');
+  });
+
+  it('the comment shows them as table cells: no table break, no HTML, no mention', () => {
+    const ctx = { eventName: 'pull_request', repository: 'acme/x', job: 'launch', runId: '1', serverUrl: 'https://github.com', apiUrl: '' };
+    const body = renderComment(ctx, {
+      settings: { baseModel: 'Qwen/Qwen3-8B', loraRank: 32 },
+      leg: 'l1',
+      status: 'ready',
+      mode,
+      warmStart: 'skipped: <b>x</b> | @octocat',
+    });
+    expect(body).toContain(`| Mode | ${mode} |`);
+    expect(body).toContain('| Warm start | skipped: &lt;b&gt;x&lt;/b&gt; \\| @\u200boctocat |');
   });
 });

@@ -85,6 +85,23 @@ describe.concurrent('checkpoint preflight: each refusal before any create, namin
   });
 });
 
+describe.concurrent('server text in a refusal is text', () => {
+  test('a checkpoint whose base model carries workflow commands, HTML and a mention: printed inert, escaped in the summary', async ({
+    loops,
+    step,
+  }) => {
+    const hostile = 'evil\n::error::injected\n<img src=x> @octocat';
+    const emulator = await loops({ checkpoints: [{ path: PATH, base_model: hostile }] });
+    const result = await step({ inputs: launchInputs(emulator, { checkpoint_path: PATH }) });
+    expect(result.code).toBe(1);
+    expect(result.stdout.split('\n').filter((l) => l.startsWith('::error::injected'))).toEqual([]);
+    expect(annotations(result.stdout)).toContain('was trained on evil');
+    expect(result.summary).toContain('&lt;img src=x&gt;');
+    expect(result.summary).not.toContain('<img');
+    nothingCreated(emulator);
+  });
+});
+
 describe.concurrent('the expiry is judged on the server’s clock', () => {
   test('server 3 h behind the runner, checkpoint expiring in 1 h of server time: not refused', async ({ loops, step }) => {
     const server = (): number => Date.now() - 3 * HOUR;

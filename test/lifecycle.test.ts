@@ -3,7 +3,10 @@
 // deployment a run without deployment_id is on, and a stale step told from a current one.
 
 import { describe, expect, it } from 'vitest';
+import type { GithubContext } from '../src/context.js';
 import { continuationOf, holderOf } from '../src/holders.js';
+import { parseInputs } from '../src/inputs.js';
+import { lifecycleOf } from '../src/lifecycle-step.js';
 import { olderPush, ourRuns, rivalOf } from '../src/lifecycle.js';
 import { deploymentOf } from '../src/loops/client.js';
 import type { Run } from '../src/loops/types.js';
@@ -108,5 +111,39 @@ describe('freshnessOf: this event against the pull request', () => {
   });
   it('an event without a head (an issue comment) takes the one read as its own', () => {
     expect(freshnessOf(undefined, { sha: '1234567' })).toEqual({ state: 'current', head: '1234567' });
+  });
+});
+
+describe('lifecycleOf: what this event turns on', () => {
+  const settings = (inputs: Record<string, string> = {}) => {
+    const parsed = parseInputs((name) => ({ api_key: 'k', base_model: 'Qwen/Qwen3-8B', ...inputs })[name] ?? '', {});
+    if (!parsed.ok) throw new Error(parsed.errors.join());
+    return parsed.settings;
+  };
+  const ctx = (pullRequest?: GithubContext['pullRequest']): GithubContext =>
+    ({ eventName: 'pull_request', repository: 'acme/ft', sha: 'f00d', ref: 'refs/pull/7/merge', pullRequest }) as GithubContext;
+  const head = { number: 7, headSha: 'aaaaaaa1' };
+
+  it('a pull request whose commit is the head: all three on', () => {
+    expect(lifecycleOf(settings(), ctx(head), { state: 'current', head: 'aaaaaaa1' })).toEqual({ supersede: true, warmStart: true, adopt: true });
+  });
+  it("a stale step: no warm start and no supersede; adoption of its own commit's run stays on", () => {
+    expect(lifecycleOf(settings(), ctx(head), { state: 'stale', head: 'bbbbbbb2' })).toEqual({ supersede: false, warmStart: false, adopt: true });
+  });
+  it('a pull request whose head is unknown (an issue comment, the pulls API unreadable): all off', () => {
+    expect(lifecycleOf(settings(), ctx({ number: 7 }), { state: 'unknown', why: 'x' })).toEqual({
+      supersede: false,
+      warmStart: false,
+      adopt: false,
+    });
+  });
+  it('not a pull request: supersede and warm start off by auto, adoption on; a run_name of its own turns all off', () => {
+    expect(lifecycleOf(settings(), ctx(undefined))).toEqual({ supersede: false, warmStart: false, adopt: true });
+    expect(lifecycleOf(settings({ run_name: 'mine' }), ctx(head), { state: 'current', head: 'aaaaaaa1' })).toEqual({
+      supersede: false,
+      warmStart: false,
+      adopt: false,
+    });
+    expect(lifecycleOf(settings({ reuse_from_run_id: 'r1' }), ctx(head)).warmStart).toBe(false);
   });
 });

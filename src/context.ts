@@ -3,8 +3,6 @@
 
 import { readFileSync } from 'node:fs';
 
-export const PR_EVENTS: ReadonlySet<string> = new Set(['pull_request', 'pull_request_target']);
-
 export interface GithubContext {
   eventName: string;
   /** owner/name */
@@ -21,22 +19,23 @@ export interface GithubContext {
   runAttempt: number;
   serverUrl: string;
   apiUrl: string;
-  /** Set on pull_request and pull_request_target events. */
+  /**
+   * The pull request the event is about (see pullRequestOf); `headSha` when the event says which
+   * commit is its head (an issue comment does not: the pulls API tells, see pull-head.ts).
+   */
   pullRequest?: { number: number; headSha?: string };
 }
 
 export function readContext(env: Record<string, string | undefined>): GithubContext {
-  let payload: Record<string, unknown> = {};
+  let payload: Json = {};
   const eventPath = env.GITHUB_EVENT_PATH;
   if (eventPath) {
     try {
-      payload = JSON.parse(readFileSync(eventPath, 'utf8')) as Record<string, unknown>;
+      payload = obj(JSON.parse(readFileSync(eventPath, 'utf8'))) ?? {};
     } catch {
       payload = {};
     }
   }
-  const pr = payload.pull_request as { number?: unknown; head?: { sha?: unknown } } | undefined;
-  const number = typeof pr?.number === 'number' ? pr.number : typeof payload.number === 'number' ? payload.number : undefined;
   return {
     eventName: env.GITHUB_EVENT_NAME ?? '',
     repository: env.GITHUB_REPOSITORY ?? '',
@@ -49,8 +48,38 @@ export function readContext(env: Record<string, string | undefined>): GithubCont
     runAttempt: Math.max(1, Number.parseInt(env.GITHUB_RUN_ATTEMPT ?? '1', 10) || 1),
     serverUrl: (env.GITHUB_SERVER_URL ?? 'https://github.com').replace(/\/+$/, ''),
     apiUrl: (env.GITHUB_API_URL ?? 'https://api.github.com').replace(/\/+$/, ''),
-    pullRequest: pr && number !== undefined ? { number, headSha: typeof pr.head?.sha === 'string' ? pr.head.sha : undefined } : undefined,
+    pullRequest: pullRequestOf(payload),
   };
+}
+
+type Json = Record<string, unknown>;
+const obj = (value: unknown): Json | undefined => (value && typeof value === 'object' && !Array.isArray(value) ? (value as Json) : undefined);
+const prNumber = (value: unknown): number | undefined =>
+  typeof value === 'number' && Number.isSafeInteger(value) && value > 0 ? value : undefined;
+const sha = (value: unknown): string | undefined => (typeof value === 'string' && /^[0-9a-f]{7,64}$/i.test(value) ? value : undefined);
+
+/**
+ * The pull request an event is about: `pull_request` (pull_request, pull_request_target, reviews),
+ * `issue` when it is a pull request (issue_comment: ChatOps such as "/train"), or the first of
+ * `workflow_run.pull_requests` (a workflow_run triggered by a pull request's workflow), with the
+ * head commit where the event names it. Undefined for anything else: never guessed from GITHUB_SHA.
+ */
+export function pullRequestOf(payload: Json): GithubContext['pullRequest'] {
+  const pr = obj(payload.pull_request);
+  if (pr) {
+    const number = prNumber(pr.number) ?? prNumber(payload.number);
+    return number === undefined ? undefined : { number, headSha: sha(obj(pr.head)?.sha) };
+  }
+  const issue = obj(payload.issue);
+  if (issue && obj(issue.pull_request)) {
+    const number = prNumber(issue.number);
+    return number === undefined ? undefined : { number };
+  }
+  const run = obj(payload.workflow_run);
+  const first = Array.isArray(run?.pull_requests) ? obj(run.pull_requests[0]) : undefined;
+  const number = prNumber(first?.number);
+  if (!run || number === undefined) return undefined;
+  return { number, headSha: sha(run.head_sha) ?? sha(obj(first?.head)?.sha) };
 }
 
 function workflowFile(env: Record<string, string | undefined>): string {

@@ -36,8 +36,8 @@ export function plannedRequests(settings: Settings, runName: string, life?: Plan
   }
   if (life?.adopt || life?.warmStart) {
     const why = [
-      life.adopt ? "adopt_on_rerun: an earlier attempt's live run of this leg and commit" : '',
-      life.warmStart ? 'warm_start: the newest live run of this leg from another commit, unless the run can be serverless' : '',
+      life.adopt ? 'adopt_on_rerun: a live run of this leg and commit (an earlier attempt or workflow run)' : '',
+      life.warmStart ? 'warm_start: the newest live run of this leg from an older push, unless the run can be serverless' : '',
     ];
     plan.push({ method: 'GET', path: '/v1/loops/runs', note: why.filter(Boolean).join('; ') });
   }

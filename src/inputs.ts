@@ -1,7 +1,6 @@
 // Raw action inputs → one validated, typed Settings object. Pure: no I/O. Every problem is
 // collected so that the user sees all of them at once, each naming its input.
 
-import { PR_EVENTS } from './context.js';
 import { CONTROL_CHARS, FieldReader, type InputReader, show } from './fields.js';
 
 export type { InputReader } from './fields.js';
@@ -9,7 +8,7 @@ export type WaitFor = 'none' | 'sampler' | 'trainer' | 'all';
 export type AvailabilityModel = 'dedicated' | 'spot';
 /** `auto`: Baseten chooses the availability mode (see modes.ts). */
 export type Scope = 'auto' | 'serverless' | 'deployment';
-/** `auto`: on for pull_request events. */
+/** `auto`: on for events about a pull request. */
 export type Toggle = 'auto' | 'true' | 'false';
 
 /** What every entry (main, post, stop) needs to talk to the API. */
@@ -53,9 +52,9 @@ export interface Settings extends Connection {
   scope: Scope;
 }
 
-/** A Toggle for this event: `auto` is on for pull_request events. */
-export function isOn(toggle: Toggle, eventName: string): boolean {
-  return toggle === 'auto' ? PR_EVENTS.has(eventName) : toggle === 'true';
+/** A Toggle for this event: `auto` is on when the event is about a pull request (context.ts pullRequestOf). */
+export function isOn(toggle: Toggle, onPullRequest: boolean): boolean {
+  return toggle === 'auto' ? onPullRequest : toggle === 'true';
 }
 
 /** The defaults declared in action.yml; applied here too so that a missing env var means the same thing. */

@@ -19,6 +19,7 @@ import type { Log } from './core/log.js';
 import { type Clock, type RetryPolicy, nextDelay } from './core/retry.js';
 import type { Settings } from './inputs.js';
 import type { CallOptions, CreateRunBody, LoopsClient } from './loops/client.js';
+import { isHealthy } from './holders.js';
 import { type Run, salvageRun } from './loops/types.js';
 import { type CreateIntent, HURRY, ownRuns, stopRun } from './shared.js';
 
@@ -171,7 +172,14 @@ async function lookForOwnRun(
         `Look for a run named "${body.name}" in session ${body.session_id}.`,
     );
   }
-  const [kept, ...others] = mine;
+  // A run of this name that is INACTIVE, or whose sampler failed, is not this request acted on late
+  // (an earlier attempt's run, cancelled moments before): re-send rather than adopt a dead run.
+  const [kept, ...others] = mine.filter(isHealthy);
+  const dead = mine.filter((run) => !isHealthy(run));
+  if (dead.length > 0) {
+    const which = dead.map((run) => `${run.id} (${run.status === 'INACTIVE' ? 'INACTIVE' : `sampler ${run.sampler?.status ?? '?'}`})`);
+    opts.log.info(`create run: not adopting ${which.join(', ')}: a dead run is not this step's request acted on late`);
+  }
   if (!kept) return undefined;
   opts.log.info(`create run: the earlier request did create run ${kept.id}; adopting it instead of creating another`);
   await stopDuplicates(client, kept, others, opts.log);

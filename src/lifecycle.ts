@@ -1,28 +1,31 @@
-// A run's life in a pull request, around the create: before it, adopt an earlier attempt's live
-// run (a re-run) or start warm from the newest live run of the same leg on another commit;
-// after it, supersede older live runs of the same place and slot from another commit. A run's
-// continuation (a live run on its deployment whose name this action did not write, typically
-// the training script's) counts as part of that run. Names this action cannot parse as this
-// repository's are never touched.
+// A run's life in a pull request, around the create. Before it: adopt a live, healthy run of this
+// leg and commit (an earlier attempt's, or an earlier workflow run's at the same commit), or start
+// warm from the newest live run of this leg from an older push. After it: yield to such a run made
+// meanwhile by a concurrent workflow run, stop what else holds GPUs for this leg and commit, and
+// supersede older pushes' live runs of the same place and slot. A run of another commit counts as
+// an older push only when this step is not stale (pull-head.ts); when that is unknown, a run made
+// after this commit's earliest run is a newer push's, and is never touched. Names this action cannot
+// parse as this repository's are never touched.
 
-import { ApiError, errorMessage } from './core/errors.js';
+import { errorMessage } from './core/errors.js';
 import type { Log } from './core/log.js';
+import { type RunsView, holderOf, isHealthy, isLive, listRunsView, unchecked, uncheckedNote } from './holders.js';
 import type { CallOptions, LoopsClient } from './loops/client.js';
 import type { Run } from './loops/types.js';
+import type { Freshness } from './pull-head.js';
 import type { RunRow } from './report/comment.js';
 import { type RunIdentity, ownIdentity, parseRunName } from './run-name.js';
-import { type StopOutcome, stopRun } from './shared.js';
-import { SAMPLER_TERMINAL } from './readiness.js';
+import { stopRun } from './shared.js';
 
 export interface OurRun {
   run: Run;
   id: RunIdentity;
 }
 
-/** Live: not INACTIVE (a run from an API without statuses counts as live). */
-export const isLive = (run: Run): boolean => run.status !== 'INACTIVE';
-
-const newestFirst = (a: OurRun, b: OurRun): number => Date.parse(b.run.createdAt) - Date.parse(a.run.createdAt);
+const created = (run: Run): number => Date.parse(run.createdAt);
+const newestFirst = (a: OurRun, b: OurRun): number => created(b.run) - created(a.run);
+/** Earliest first; ties by id, so that every step orders the same runs the same way. */
+const earliestFirst = (a: OurRun, b: OurRun): number => created(a.run) - created(b.run) || (a.run.id < b.run.id ? -1 : 1);
 
 /** The runs of this repository, with the identity their names carry. */
 export function ourRuns(runs: Run[], me: Pick<RunIdentity, 'owner' | 'repo'>): OurRun[] {
@@ -33,85 +36,108 @@ export function ourRuns(runs: Run[], me: Pick<RunIdentity, 'owner' | 'repo'>): O
 }
 
 /**
- * The live run that continues `run` on its deployment, when `run` itself is INACTIVE: one named by
- * someone else (typically the training script), created after `run` — and only when no newer run of
- * ours came to that deployment since (a warm start), for then the continuation is that one's.
+ * Which runs of another commit are from an older push (may be warm-started from or superseded):
+ * none when this step is stale; all when this commit is the head; when that is unknown, those made
+ * before this commit's earliest run in this place (any slot, leg or attempt) — a run made after it
+ * belongs to a newer push. A run whose time cannot be read is never taken for an older push's.
  */
-export function continuationOf(run: Run, runs: Run[]): Run | undefined {
-  if (isLive(run) || !run.deploymentId) return undefined;
-  const created = Date.parse(run.createdAt);
-  const here = runs.filter((r) => r.deploymentId === run.deploymentId && r.id !== run.id && Date.parse(r.createdAt) > created);
-  if (here.some((r) => parseRunName(r.name) !== undefined)) return undefined;
-  return here.filter((c) => isLive(c) && parseRunName(c.name) === undefined).sort((a, b) => Date.parse(b.createdAt) - Date.parse(a.createdAt))[0];
-}
-
-/** The run that holds `ours`'s GPUs now: itself when live, else its continuation, else none. */
-export function holderOf(ours: Run, runs: Run[]): Run | undefined {
-  return isLive(ours) ? ours : continuationOf(ours, runs);
-}
-
-/**
- * Stops what holds a run's GPUs: the run itself when live, else its continuation (the training
- * script's run on its deployment); "already stopped" when nothing does. Returns what was stopped.
- */
-export async function stopHolder(client: LoopsClient, runId: string, call: CallOptions = {}): Promise<{ outcome: StopOutcome; holder: string }> {
-  let run: Run;
-  try {
-    run = await client.getRun(runId, call);
-  } catch (error) {
-    if (error instanceof ApiError && (error.status === 404 || error.status === 409)) return { outcome: 'already_stopped', holder: runId };
-    throw error; // Not blind: the run may have been replaced by a newer one since.
-  }
-  if (isLive(run)) return { outcome: await stopRun(client, runId, call), holder: runId };
-  const continuation = continuationOf(run, await client.listRuns({}, call));
-  if (!continuation) return { outcome: 'already_stopped', holder: runId };
-  return { outcome: await stopRun(client, continuation.id, { ...call, check: true }), holder: continuation.id };
+export function olderPush(place: OurRun[], me: RunIdentity, freshness: Freshness): (o: OurRun) => boolean {
+  if (freshness.state !== 'unknown') return () => freshness.state === 'current';
+  const times = place.filter((o) => o.id.sha7 === me.sha7).map((o) => created(o.run));
+  const earliest = times.length ? Math.min(...times) : Infinity;
+  return (o) => created(o.run) < earliest;
 }
 
 export interface LaunchPlan {
-  /** An earlier attempt's live run of this leg and commit (a re-run): adopt it, create nothing. */
+  /** A live, healthy run of this leg and commit: adopt it, create nothing. */
   adopt?: Run;
   /** The run to send as reuse_from_run_id (warm start). */
   reuseFrom?: Run;
+  /** What else holds GPUs for this leg and commit (older attempts' runs, their continuations): stopped once this step has its run. */
+  leftovers: Run[];
+  /** Lines for the log and the summary (continuations that could not be checked, a skipped warm start). */
+  notes: string[];
 }
 
 export interface PlanOptions {
-  adoptOnRerun: boolean;
+  /** adopt_on_rerun: one run per leg and commit. */
+  adopt: boolean;
   warmStart: boolean;
+  freshness: Freshness;
   log: Log;
   call?: CallOptions;
 }
 
 /** One look at the runs before the create. */
 export async function planLaunch(client: LoopsClient, me: RunIdentity, opts: PlanOptions): Promise<LaunchPlan> {
-  const runs = await client.listRuns({}, opts.call);
-  const mine = ourRuns(runs, me).filter((o) => o.id.place === me.place && o.id.leg === me.leg);
-  const plan: LaunchPlan = {};
-  if (opts.adoptOnRerun && me.attempt > 1) {
-    const alive = (o: OurRun): boolean => isLive(o.run) && !SAMPLER_TERMINAL.has(o.run.sampler?.status ?? '');
-    const earlier = mine.filter((o) => o.id.sha7 === me.sha7 && o.id.attempt < me.attempt && alive(o)).sort(newestFirst);
-    if (sharedLeg(earlier)) {
-      opts.log.warning(
-        `adopt_on_rerun: several live runs share this leg (${earlier.map((o) => o.run.id).join(', ')}); set leg_key to tell them apart. Creating a new run.`,
-      );
-    } else plan.adopt = earlier[0]?.run;
+  const view = await listRunsView(client, opts.call);
+  const place = ourRuns(view.runs, me).filter((o) => o.id.place === me.place);
+  const leg = place.filter((o) => o.id.leg === me.leg);
+  const plan: LaunchPlan = { leftovers: [], notes: [] };
+  const thisCommit = leg.filter((o) => o.id.sha7 === me.sha7).sort(earliestFirst);
+  if (opts.adopt) {
+    plan.adopt = thisCommit.find((o) => isHealthy(o.run))?.run;
+    const holders = thisCommit.filter((o) => o.run !== plan.adopt).map((o) => holderOf(o.run, view.runs));
+    plan.leftovers = [...new Map(holders.flatMap((h) => (h && h !== plan.adopt ? [[h.id, h] as const] : []))).values()];
   }
-  if (!plan.adopt && opts.warmStart) {
-    const others = mine.filter((o) => o.id.sha7 !== me.sha7).sort(newestFirst);
-    const newest = others.find((o) => holderOf(o.run, runs));
-    if (newest && sharedLeg(others.filter((o) => o.id.sha7 === newest.id.sha7 && o.id.attempt === newest.id.attempt && isLive(o.run)))) {
-      opts.log.warning(
-        `warm_start: several live runs share this leg on commit ${newest.id.sha7}; set leg_key to tell them apart. Starting cold.`,
-      );
-    } else if (newest) plan.reuseFrom = holderOf(newest.run, runs);
-  }
+  if (!plan.adopt && opts.warmStart) plan.reuseFrom = warmSource(me, leg, view, plan, opts);
+  if (plan.reuseFrom) plan.leftovers = plan.leftovers.filter((r) => r.id !== plan.reuseFrom?.id);
+  const note = uncheckedNote(
+    unchecked(
+      leg.map((o) => o.run),
+      view,
+    ),
+    view,
+  );
+  if (note) plan.notes.push(note);
   return plan;
 }
 
-/** Two live runs with one name: matrix legs that the inputs cannot tell apart. */
-function sharedLeg(runs: OurRun[]): boolean {
-  const names = runs.map((o) => o.run.name);
-  return new Set(names).size < names.length;
+/** The warm start's source: this leg and commit's own leftover first (it must go anyway), else the newest older push's run. */
+function warmSource(me: RunIdentity, leg: OurRun[], view: RunsView, plan: LaunchPlan, opts: PlanOptions): Run | undefined {
+  const own = plan.leftovers.find(isHealthy);
+  if (own) return own;
+  const older = olderPush(leg, me, opts.freshness);
+  const others = leg.filter((o) => o.id.sha7 !== me.sha7 && older(o)).sort(newestFirst);
+  const newest = others.find((o) => holderOf(o.run, view.runs));
+  if (!newest) return undefined;
+  const twins = others.filter((o) => o.id.sha7 === newest.id.sha7 && o.id.attempt === newest.id.attempt && isLive(o.run));
+  if (new Set(twins.map((o) => o.run.name)).size < twins.length) {
+    opts.log.warning(`warm_start: several live runs share this leg on commit ${newest.id.sha7}; set leg_key to tell them apart. Starting cold.`);
+    return undefined;
+  }
+  return holderOf(newest.run, view.runs);
+}
+
+/**
+ * After the create: a live, healthy run of this leg and commit made before `mine` by another step
+ * (a second workflow run at this commit, started at the same time as this one). The later run
+ * yields to the earlier, so that both steps keep the same one.
+ */
+export function rivalOf(view: RunsView, me: RunIdentity, mine: Run): Run | undefined {
+  const runs = view.runs.some((r) => r.id === mine.id) ? view.runs : [mine, ...view.runs];
+  const same = ourRuns(runs, me).filter((o) => o.id.place === me.place && o.id.leg === me.leg && o.id.sha7 === me.sha7);
+  const first = same.filter((o) => isHealthy(o.run) || o.run.id === mine.id).sort(earliestFirst)[0];
+  return first && first.run.id !== mine.id ? first.run : undefined;
+}
+
+/** Stops what else held GPUs for this leg and commit (never what runs on `mine`'s deployment). Returns what it stopped. */
+export async function stopLeftovers(client: LoopsClient, leftovers: Run[], mine: Run, log: Log, call: CallOptions = {}): Promise<string[]> {
+  const stopped: string[] = [];
+  for (const run of leftovers) {
+    if (run.id === mine.id || (run.deploymentId && run.deploymentId === mine.deploymentId)) continue;
+    try {
+      const outcome = await stopRun(client, run.id, { ...call, check: true });
+      if (outcome === 'stopped') stopped.push(run.id);
+      const what = parseRunName(run.name) ? `an earlier run, ${run.name ?? ''}` : "a continuation of an earlier run's";
+      log.info(
+        `One run per leg and commit: run ${run.id} (${what}) also served this leg and commit; ${outcome === 'stopped' ? 'deactivated' : 'already stopped'}`,
+      );
+    } catch (error) {
+      log.warning(`Could not deactivate run ${run.id}, which also served this leg and commit: ${errorMessage(error)}`);
+    }
+  }
+  return stopped;
 }
 
 export interface Superseded {
@@ -121,57 +147,63 @@ export interface Superseded {
   ours: string[];
   /** This repository's runs after the sweep, for the pull-request comment. */
   runs: Run[];
+  /** Continuations that could not be checked. */
+  note?: string;
+}
+
+export interface SupersedeOptions {
+  legs: 'this' | 'others';
+  freshness: Freshness;
+  log: Log;
+  call?: CallOptions;
+  /** Left to the second pass: the warm start's source, which may still be handing its deployment over. */
+  deferred?: ReadonlySet<string>;
 }
 
 /**
- * Deactivates the live runs of the same place and slot from another commit created before `mine`
+ * Deactivates the live runs of the same place and slot from an older push created before `mine`
  * (or the continuation of such a run), in two passes: `this` leg's right after the create, the
  * slot's `other` legs at the end of the step — so that matrix siblings still launching can warm-
  * start from them, and no sweep tears down a deployment a sibling is taking over. Never a run of
  * this commit (matrix siblings), never one on `mine`'s deployment, never an INACTIVE one. Never
  * throws: a failure is a warning.
  */
-export async function supersede(
-  client: LoopsClient,
-  me: RunIdentity,
-  mine: Run,
-  legs: 'this' | 'others',
-  log: Log,
-  call: CallOptions = {},
-  /** Left to the second pass: the warm start's source, which may still be handing its deployment over. */
-  deferred: ReadonlySet<string> = new Set(),
-): Promise<Superseded> {
-  let runs: Run[];
+export async function supersede(client: LoopsClient, me: RunIdentity, mine: Run, opts: SupersedeOptions): Promise<Superseded> {
+  const { log, legs, deferred = new Set<string>() } = opts;
+  let view: RunsView;
   try {
-    runs = await client.listRuns({}, call);
+    view = await listRunsView(client, opts.call);
   } catch (error) {
     log.warning(`supersede: could not list runs, so older runs of this pull request were left alone: ${errorMessage(error)}`);
     return { stopped: [], ours: [], runs: [] };
   }
-  const twins = runs.filter((r) => r.name === mine.name && r.id !== mine.id && isLive(r));
-  if (legs === 'this' && twins.length > 0) {
-    log.warning(
-      `Live runs ${twins.map((r) => r.id).join(', ')} share this run's name (leg and commit): matrix legs the inputs cannot ` +
-        'tell apart. Set leg_key (e.g. ${{ toJSON(matrix) }}) so that each leg is superseded, warm-started and adopted on its own.',
-    );
-  }
-  const older = ourRuns(runs, me).filter(
-    (o) => o.id.place === me.place && o.id.slot === me.slot && o.id.sha7 !== me.sha7 && Date.parse(o.run.createdAt) < Date.parse(mine.createdAt),
-  );
-  const stopped: string[] = [];
-  const ours: string[] = [];
-  for (const o of older) {
-    const holder = holderOf(o.run, runs);
+  const place = ourRuns(view.runs.some((r) => r.id === mine.id) ? view.runs : [mine, ...view.runs], me).filter((o) => o.id.place === me.place);
+  const older = olderPush(place, me, opts.freshness);
+  const candidates = place.filter((o) => o.id.slot === me.slot && o.id.sha7 !== me.sha7 && created(o.run) < created(mine) && older(o));
+  const result: Superseded = {
+    stopped: [],
+    ours: [],
+    runs: view.runs,
+    note: uncheckedNote(
+      unchecked(
+        candidates.map((o) => o.run),
+        view,
+      ),
+      view,
+    ),
+  };
+  for (const o of candidates) {
+    const holder = holderOf(o.run, view.runs);
     if (!holder || (holder.deploymentId && holder.deploymentId === mine.deploymentId)) continue;
     // This pass: this leg's runs first; other legs, and the warm start's source (a run or its continuation), at the end.
     const late = o.id.leg !== me.leg || deferred.has(o.run.id) || deferred.has(holder.id);
     if (late !== (legs === 'others')) continue;
     const what = holder === o.run ? `run ${o.run.id}` : `run ${holder.id} (continuing run ${o.run.id})`;
     try {
-      const outcome = await stopRun(client, holder.id, { ...call, check: true });
+      const outcome = await stopRun(client, holder.id, { ...opts.call, check: true });
       if (outcome === 'stopped') {
-        stopped.push(holder.id);
-        ours.push(o.run.id);
+        result.stopped.push(holder.id);
+        result.ours.push(o.run.id);
       }
       log.info(
         `supersede: ${what} of commit ${o.id.sha7} is superseded by run ${mine.id}; ${outcome === 'stopped' ? 'deactivated' : 'already stopped'}`,
@@ -180,7 +212,7 @@ export async function supersede(
       log.warning(`supersede: could not deactivate ${what}: ${errorMessage(error)}`);
     }
   }
-  return { stopped, ours, runs };
+  return result;
 }
 
 /** This place's runs of this slot for the pull-request comment, newest first; `superseded`: our runs this step superseded. */

@@ -3,20 +3,20 @@
 // comment. What the step learns goes into one record (step.ts), which also says how it ends.
 
 import * as core from '@actions/core';
-import { type GithubContext, readContext } from './context.js';
-import { CancelledError, RunFailure, UserError, errorMessage } from './core/errors.js';
+import { readContext } from './context.js';
+import { CancelledError, RunFailure, UserError } from './core/errors.js';
 import { type Log, actionsLog } from './core/log.js';
 import { type Clock, realClock } from './core/retry.js';
 import { plannedRequests, renderPlan } from './dry-run.js';
-import { type Settings, isOn, parseInputs } from './inputs.js';
+import { type Settings, parseInputs } from './inputs.js';
 import { buildRunBody, createRunOnce, createdAfterNow, ensureSession } from './launch.js';
-import { type LaunchPlan, planLaunch, slotRows, supersede } from './lifecycle.js';
+import { type Lifecycle, afterCreate, checkHead, gateWarmStart, lifecycleOf, lookAround, supersedeOthers } from './lifecycle-step.js';
 import type { CreateRunBody, LoopsClient } from './loops/client.js';
 import type { Run } from './loops/types.js';
-import { type Prediction, detectMode, modeLogger, warmStartGate } from './modes.js';
+import { detectMode, modeLogger } from './modes.js';
 import { preflight } from './preflight.js';
 import { OUTPUT_NAMES, Outputs } from './report/outputs.js';
-import { type RunIdentity, identityOf, writeRunName } from './run-name.js';
+import { identityOf, writeRunName } from './run-name.js';
 import { samplerAsker } from './sampler.js';
 import { type CreateIntent, type LaunchState, USER_AGENT, makeClient, maskSecrets, policyOf, saveLaunchState } from './shared.js';
 import { type Deps, type StepRecord, describeWith, fail, finish } from './step.js';
@@ -42,9 +42,10 @@ export async function run(options: RunOptions = {}): Promise<void> {
     describe: describeWith(modeLogger(log)),
     startedAt: clock.now(),
   };
-  const step: StepRecord = { status: 'error' };
+  const step: StepRecord = { status: 'error', notes: [] };
+  let life: Lifecycle | undefined;
   try {
-    await launch(step, deps);
+    life = await launch(step, deps);
     if (step.status === 'launched' && step.run && deps.signal?.aborted) {
       throw new RunFailure('cancelled', `The workflow was cancelled once run ${step.run.id} existed`);
     }
@@ -54,15 +55,16 @@ export async function run(options: RunOptions = {}): Promise<void> {
   } catch (error) {
     await fail(step, error, deps);
   } finally {
-    if (step.status !== 'cancelled') await supersedeOthers(step, deps);
+    if (step.status !== 'cancelled') await supersedeOthers(step, deps, life);
     await finish(step, deps);
   }
 }
 
-async function launch(step: StepRecord, deps: Deps): Promise<void> {
+async function launch(step: StepRecord, deps: Deps): Promise<Lifecycle | undefined> {
   const { env, clock, signal, log, outputs } = deps;
   const settings = (step.settings = checkedInputs(env, log));
   const ctx = (step.ctx = readContext(env));
+  step.freshness = await checkHead(step, deps, ctx, settings);
   const me = (step.identity = identityOf(ctx, settings, settings.legKey));
   const runName = settings.runName ?? writeRunName(me);
   outputs.set({
@@ -73,18 +75,18 @@ async function launch(step: StepRecord, deps: Deps): Promise<void> {
     superseded_run_ids: '',
     sampler_model: '',
   });
+  const wanted = lifecycleOf(settings, ctx, step.freshness);
   if (settings.dryRun) {
-    log.info(renderPlan(settings, plannedRequests(settings, runName, lifecycleOf(settings, ctx))));
+    log.info(renderPlan(settings, plannedRequests(settings, runName, wanted)));
     step.status = 'dry_run';
-    return;
+    return undefined;
   }
   const client = (step.client = makeClient(settings, clock, log));
-  const wanted = lifecycleOf(settings, ctx);
   const prediction = await preflight(client, settings, log, { signal }, wanted.warmStart);
   if (signal?.aborted) throw new CancelledError('preflight');
   const life = gateWarmStart(step, log, settings, wanted, prediction);
-  const plan = await lookAround(client, me, life, deps);
-  if (plan.adopt) adopt(step, deps, settings, plan.adopt);
+  const plan = await lookAround(client, step, deps, life);
+  if (plan.adopt) adopt(step, deps, settings, plan.adopt, runName);
   else {
     const session = (step.session = await ensureSession(client, settings, { signal }));
     outputs.set({ session_id: session.id, session_created: String(session.created) });
@@ -99,71 +101,34 @@ async function launch(step: StepRecord, deps: Deps): Promise<void> {
     }
     await createTheRun(step, deps, client, settings, body);
   }
-  if (life.supersede && step.run) {
-    const deferred = new Set(plan.reuseFrom ? [plan.reuseFrom.id] : []);
-    const { stopped, ours } = await supersede(client, me, step.run, 'this', log, { signal }, deferred);
-    step.supersede = { stopped, ours, deferred };
-    outputs.set({ superseded_run_ids: stopped.join(' ') });
-  }
-}
-
-/** The second pass of supersede (lifecycle.ts): the slot's other legs, once this step's wait is over. */
-async function supersedeOthers(step: StepRecord, deps: Deps): Promise<void> {
-  const { client, identity, run, supersede: first } = step;
-  if (!client || !identity || !run || !first) return;
-  const { stopped, ours, runs } = await supersede(client, identity, step.run ?? run, 'others', deps.log, {}, first.deferred);
-  first.stopped.push(...stopped);
-  first.ours.push(...ours);
-  deps.outputs.set({ superseded_run_ids: first.stopped.join(' ') });
-  step.runs = slotRows(runs, identity, step.run ?? run, first.ours);
-}
-
-type Lifecycle = { supersede: boolean; warmStart: boolean; adopt: boolean };
-
-/** Supersede, warm start and adoption need the default run name, which says where a run comes from. */
-function lifecycleOf(settings: Settings, ctx: GithubContext): Lifecycle {
-  const own = settings.runName === undefined;
-  return {
-    supersede: own && isOn(settings.supersede, ctx.eventName),
-    warmStart: own && isOn(settings.warmStart, ctx.eventName) && !settings.reuseFromRunId && !settings.reuseFromSessionId,
-    adopt: own && settings.adoptOnRerun && ctx.runAttempt > 1,
-  };
-}
-
-/** Warm start only when the run will be dedicated anyway (modes.ts): a reuse makes a run dedicated. */
-function gateWarmStart(step: StepRecord, log: Log, settings: Settings, life: Lifecycle, prediction?: Prediction): Lifecycle {
-  const gate = life.warmStart && prediction ? warmStartGate(settings, prediction) : { allowed: true as const };
-  if (gate.allowed) return life;
-  step.warmStart = `skipped: ${gate.why}`;
-  log.info(`warm_start: skipped: ${gate.why}`);
-  return { ...life, warmStart: false };
-}
-
-/** One look at this repository's runs before creating anything (skipped when nothing needs it). */
-async function lookAround(client: LoopsClient, me: RunIdentity, life: Lifecycle, deps: Deps): Promise<LaunchPlan> {
-  if (!life.adopt && !life.warmStart) return {};
-  try {
-    return await planLaunch(client, me, { adoptOnRerun: life.adopt, warmStart: life.warmStart, log: deps.log, call: { signal: deps.signal } });
-  } catch (error) {
-    if (error instanceof CancelledError) throw error;
-    deps.log.warning(`Could not list runs, so warm_start and adopt_on_rerun were skipped: ${errorMessage(error)}`);
-    return {};
-  }
+  const rival = await afterCreate(client, step, deps, plan, life);
+  if (rival) adopt(step, deps, settings, rival, runName);
+  return life;
 }
 
 function stopPolicy(settings: Settings): LaunchState['stop'] {
   return settings.deactivateAtJobEnd ? 'job_end' : settings.deactivateOnFailure ? 'failure' : 'never';
 }
 
-/** A re-run: an earlier attempt's live run of this leg and commit becomes this step's run. */
-function adopt(step: StepRecord, deps: Deps, settings: Settings, run: Run): void {
+/**
+ * A live, healthy run of this leg and commit becomes this step's run (one run per leg and commit).
+ * One with this step's own name came from a second workflow run at this commit — or from a matrix
+ * leg that the inputs cannot tell apart, which would then share the run: that is said.
+ */
+function adopt(step: StepRecord, deps: Deps, settings: Settings, run: Run, runName: string): void {
   step.run = run;
   step.created = { run, adopted: true };
   step.session = { id: run.sessionId, created: false };
   saveLaunchState({ stop: stopPolicy(settings), runId: run.id });
   deps.outputs.set({ session_id: run.sessionId, session_created: 'false', ...deps.describe(run), trainer_status: '', adopted: 'true' });
   step.status = 'launched';
-  deps.log.info(`adopt_on_rerun: adopted run ${run.id} (${run.name ?? ''}) from an earlier attempt; nothing was created`);
+  deps.log.info(`adopt_on_rerun: adopted run ${run.id} (${run.name ?? ''}), a live run of this leg and commit; nothing more was created`);
+  if (run.name === runName) {
+    deps.log.warning(
+      `adopt_on_rerun: run ${run.id} has this step's own name: another workflow run at this commit made it, or a matrix leg ` +
+        'whose inputs are the same as this one; matrix legs must not share a run: set leg_key (e.g. ${{ toJSON(matrix) }}).',
+    );
+  }
 }
 
 async function createTheRun(step: StepRecord, deps: Deps, client: LoopsClient, settings: Settings, body: CreateRunBody): Promise<void> {

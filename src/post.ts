@@ -11,7 +11,7 @@ import { neutralise } from './core/text.js';
 import { FieldReader } from './fields.js';
 import { type Connection, DEFAULTS, readConnection } from './inputs.js';
 import type { LoopsClient } from './loops/client.js';
-import { stopHolder } from './lifecycle.js';
+import { stopHolder } from './holders.js';
 import { type LaunchState, describeStop, makeClient, maskSecrets, ownRuns, readLaunchState, redact } from './shared.js';
 
 export interface PostOptions {
@@ -54,9 +54,14 @@ export async function runPost(options: PostOptions = {}): Promise<void> {
     }
     for (const id of targets) {
       current = id;
-      const { outcome, holder } = await stopHolder(client, id);
+      const { outcome, holder, blind, note } = await stopHolder(client, id, {}, { blindIfLookFails: true });
       const what = holder === id ? describeStop(id, outcome) : `${describeStop(holder, outcome)} (continuing run ${id})`;
-      log.info(outcome === 'stopped' ? `${what} ${why.done}` : `${what}; nothing to do ${why.done}`);
+      log.info(
+        outcome === 'stopped'
+          ? `${what} ${why.done}${blind ? ' (without looking first: the run could not be read)' : ''}`
+          : `${what}; nothing to do ${why.done}`,
+      );
+      if (note) log.warning(note);
     }
   } catch (error) {
     const text = `Could not deactivate run ${current} ${why.failed}: ${errorMessage(error)}. Deactivate it by hand.`;

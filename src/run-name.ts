@@ -6,6 +6,7 @@
 
 import { createHash } from 'node:crypto';
 import type { GithubContext } from './context.js';
+import { UserError } from './core/errors.js';
 import type { Settings } from './inputs.js';
 
 export interface RunIdentity {
@@ -58,13 +59,21 @@ export function placeOf(ctx: Pick<GithubContext, 'pullRequest' | 'ref'>): string
   return `@${ref || 'unknown'}`;
 }
 
+/**
+ * The commit a name carries when the event is about a pull request whose head could not be
+ * learned (an issue comment, and the pulls API unreadable): never GITHUB_SHA, which is then the
+ * default branch's head, not the pull request's. Adoption, warm start and supersede are off then.
+ */
+export const UNKNOWN_HEAD = '0000000';
+
 export function identityOf(ctx: GithubContext, settings: Shaping, legKey: string): RunIdentity {
   const [owner = '', repo = ''] = ctx.repository.split('/');
+  const head = ctx.pullRequest ? (ctx.pullRequest.headSha ?? UNKNOWN_HEAD) : ctx.sha;
   const id = {
     owner,
     repo,
     place: placeOf(ctx),
-    sha7: (ctx.pullRequest?.headSha ?? ctx.sha).slice(0, 7).toLowerCase(),
+    sha7: head.slice(0, 7).toLowerCase(),
     slot: slotOf(ctx),
     leg: legOf(ctx, settings, legKey),
     attempt: ctx.runAttempt,
@@ -73,7 +82,10 @@ export function identityOf(ctx: GithubContext, settings: Shaping, legKey: string
   return { ...id, place: fittedPlace(id) };
 }
 
-const OWNER = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$/;
+// What GitHub allows: owners of letters, digits and '-' (up to 39, never first), and '_' in
+// Enterprise Managed Users' `handle_shortcode` logins; repositories of letters, digits, '-', '_' and '.' (up to 100).
+// Lengths are kept loose: a name GitHub gave must never fail to parse.
+const OWNER = /^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$/;
 const REPO = /^[A-Za-z0-9._-]{1,100}$/;
 const MAX_NAME = 255;
 
@@ -87,9 +99,23 @@ function fittedPlace(id: RunIdentity): string {
   return place.length > room ? `${place.slice(0, Math.max(1, room - 10)).join('')}~${hash8(id.place)}` : id.place;
 }
 
+/**
+ * The default run name. A name this module could not parse back would turn supersede, warm
+ * start, adoption and the stop action's selectors off without a word, so that throws instead.
+ */
 export function writeRunName(id: RunIdentity): string {
   const [head, tail] = nameParts(id);
-  return `${head}${fittedPlace(id)}${tail}`;
+  const name = `${head}${fittedPlace(id)}${tail}`;
+  const back = parseRunName(name);
+  const same = back && back.owner === id.owner && back.repo === id.repo && back.sha7 === id.sha7 && back.leg === id.leg;
+  if (!same || back.attempt !== id.attempt || back.place !== fittedPlace(id)) {
+    throw new UserError(
+      `run_name: the default run name ${JSON.stringify(name)} would not be recognised as this repository's ` +
+        '(owner, repository, ref or commit out of the expected form), so supersede, warm start, adoption and the ' +
+        'stop action could not find the run. Nothing was sent. Set run_name to a name of your own.',
+    );
+  }
+  return name;
 }
 
 /** The identity a run name carries, or undefined when it is not a name this module wrote. */

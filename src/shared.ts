@@ -52,16 +52,21 @@ export type StopOutcome = 'stopped' | 'already_stopped';
 /**
  * Deactivates a run. Whether deactivation is idempotent is undocumented: an answer of 404 or 409
  * means "already stopped", as does a run already INACTIVE when `check` looks first. A look that
- * fails is an error, not a licence to deactivate blind: deactivating a run that a newer run
- * replaced would tear down that newer run's deployment.
+ * fails is an error, not a licence to deactivate blind — deactivating a run that a newer run
+ * replaced would tear down that newer run's deployment — unless `blindIfLookFails` says the caller
+ * (the failure path) would rather risk that than leave GPUs running.
  */
-export async function stopRun(client: LoopsClient, runId: string, opts: CallOptions & { check?: boolean } = {}): Promise<StopOutcome> {
+export async function stopRun(
+  client: LoopsClient,
+  runId: string,
+  opts: CallOptions & { check?: boolean; blindIfLookFails?: boolean } = {},
+): Promise<StopOutcome> {
   if (opts.check) {
     try {
       if ((await client.getRun(runId, opts)).status === 'INACTIVE') return 'already_stopped';
     } catch (error) {
       if (isGone(error)) return 'already_stopped';
-      throw error;
+      if (!opts.blindIfLookFails) throw error;
     }
   }
   try {

@@ -17,6 +17,7 @@ import type { RunRow } from './report/comment.js';
 import { type OutputName, type Outputs, type Status, openaiBaseUrl, runOutputs } from './report/outputs.js';
 import { upsertComment } from './report/pull-request.js';
 import { renderErrorSummary, renderSummary } from './report/summary.js';
+import type { Freshness } from './pull-head.js';
 import type { RunIdentity } from './run-name.js';
 import { type CreateIntent, HURRY, policyOf, redact, saveLaunchState, stopRun, writeSummary } from './shared.js';
 import type { WaitResult } from './wait.js';
@@ -36,6 +37,10 @@ export interface StepRecord {
   supersede?: { stopped: string[]; ours: string[]; deferred: ReadonlySet<string> };
   /** This pull request's runs of this slot, for the comment. */
   runs?: RunRow[];
+  /** Whether this commit is still the pull request's head (pull-head.ts); undefined off pull requests. */
+  freshness?: Freshness;
+  /** What the log said that the summary must say too (a stale step, a head or continuations not known). */
+  notes: string[];
   waited?: WaitResult;
   /** What warm start did: asked to reuse a run, or why it was skipped (for the summary and comment). */
   warmStart?: string;
@@ -73,20 +78,25 @@ export async function fail(step: StepRecord, error: unknown, deps: Deps): Promis
   core.setFailed(neutralise(step.message));
 }
 
-/** Deactivates the run when deactivate_on_failure is on; returns a sentence for the error. */
+/**
+ * Deactivates the run when deactivate_on_failure is on; returns a sentence for the error. It looks
+ * at the run first: one that went INACTIVE meanwhile may have handed its deployment to a newer
+ * push's run (a warm start), which deactivating it would tear down. Blind only if that look fails
+ * (or the wait's own reading of the run just failed).
+ */
 async function stopAfterFailure(step: StepRecord, log: Log, client: LoopsClient, settings: Settings, run: Run): Promise<string> {
   if (!settings.deactivateOnFailure) {
     log.warning(`Run ${run.id} is still running (deactivate_on_failure is false).`);
     return 'The run was left running (deactivate_on_failure: false).';
   }
   try {
-    // The last poll saw the run moments ago, and the wait may have failed because reading the run
-    // is what is broken: deactivate on that knowledge rather than look again.
     const hurry = step.status === 'cancelled' ? { hurry: HURRY } : {};
-    const outcome = run.status === 'INACTIVE' ? 'already_stopped' : await stopRun(client, run.id, hurry);
+    // When the wait ended because reading the run failed or hung, that was the look, and it failed.
+    const look = step.waited?.readFailed !== true;
+    const outcome = await stopRun(client, run.id, { ...hurry, check: look, blindIfLookFails: true });
     saveLaunchState({ stopped: true });
     if (outcome === 'already_stopped') {
-      log.info(`Run ${run.id} was already stopped (status ${step.status})`);
+      log.info(`Run ${run.id} was already stopped (status ${step.status}); not deactivated again`);
       return 'The run was already stopped.';
     }
     log.info(`Deactivated run ${run.id} (status ${step.status}) so that no GPU is left running`);
@@ -132,6 +142,7 @@ async function report(step: StepRecord, log: Log): Promise<void> {
     mode: run ? describeMode(detectMode(run)) : undefined,
     warmStart: step.warmStart,
     message: step.message,
+    notes: step.notes,
   };
   await writeSummary(renderSummary({ ...data, timeToReadyMs: step.status === 'ready' ? step.waited?.elapsedMs : undefined }));
   if (settings.commentOnPr && !settings.dryRun && ctx && step.identity) {

@@ -9,7 +9,8 @@ import { ApiError, RetriesExhaustedError, UserError, errorMessage } from './core
 import { type Log, actionsLog } from './core/log.js';
 import { type Clock, realClock } from './core/retry.js';
 import { neutralise } from './core/text.js';
-import { holderOf, ourRuns } from './lifecycle.js';
+import { type RunsView, holderOf, listRunsView, unchecked, uncheckedNote } from './holders.js';
+import { ourRuns } from './lifecycle.js';
 import type { LoopsClient } from './loops/client.js';
 import type { Run } from './loops/types.js';
 import { Outputs, STOP_OUTPUT_NAMES, type StopOutputName } from './report/outputs.js';
@@ -57,7 +58,7 @@ export async function runStop(options: StopOptions = {}): Promise<void> {
     const ctx = readContext(env);
     const selectors = selectorsOf(settings, ctx);
     client = makeClient(settings, clock, log);
-    const choices = await select(client, selectors, ctx);
+    const choices = await select(client, selectors, ctx, log);
     const selected = [...new Map(choices.flatMap((c) => (c.holder ? [[c.holder.id, c.holder] as const] : []))).values()];
     outputs.set({ selected_run_ids: selected.map((r) => r.id).join(' ') });
     if (settings.dryRun) {
@@ -77,9 +78,7 @@ export async function runStop(options: StopOptions = {}): Promise<void> {
             ? 'not live: nothing to stop'
             : 'not found: already gone';
     rows = choices.map((c) => row(c, outcome(c)));
-    const pick = (what: string): string[] => [...results].filter(([, r]) => r.startsWith(what)).map(([id]) => id);
-    const gone = choices.filter((c) => !c.run && !c.lookup).map((c) => c.id);
-    const [stopped, already, failed] = [pick('stopped'), [...pick('already stopped'), ...gone], pick('failed')];
+    const { stopped, already, failed } = sortOut(choices, results);
     outputs.set({ stopped_run_ids: stopped.join(' '), already_stopped_run_ids: already.join(' '), failed_run_ids: failed.join(' ') });
     status = failed.length ? 'partial' : stopped.length ? 'stopped' : 'nothing_to_stop';
     const done = new Set(choices.filter((c) => c.holder && !failed.includes(c.holder.id)).flatMap((c) => [c.id, c.holder?.id ?? c.id]));
@@ -117,30 +116,58 @@ function selectorsOf(settings: StopSettings, ctx: GithubContext): Selectors {
   return { runIds: settings.runIds, pullRequest, olderThanMinutes: settings.olderThanMinutes };
 }
 
-async function select(client: LoopsClient, selectors: Selectors, ctx: GithubContext): Promise<Choice[]> {
-  const runs = await listRuns(client);
+const NAMED = 'named in run_ids';
+
+/**
+ * Every run named in run_ids ends in exactly one of stopped, already stopped (found INACTIVE with
+ * nothing holding its GPUs, or gone) and failed, after what holds its GPUs; the holders themselves
+ * are listed as they fared.
+ */
+function sortOut(choices: Choice[], results: Map<string, string>): Record<'stopped' | 'already' | 'failed', string[]> {
+  const out = { stopped: new Set<string>(), already: new Set<string>(), failed: new Set<string>() };
+  const put = (id: string, result: string): void => {
+    const list = result.startsWith('stopped') ? out.stopped : result.startsWith('failed') ? out.failed : out.already;
+    if (![out.stopped, out.already, out.failed].some((l) => l.has(id))) list.add(id);
+  };
+  for (const c of choices) if (c.lookup) put(c.id, 'failed');
+  for (const [id, result] of results) put(id, result);
+  for (const c of choices) if (c.why === NAMED) put(c.id, c.holder ? (results.get(c.holder.id) ?? 'failed') : 'already stopped');
+  return { stopped: [...out.stopped], already: [...out.already], failed: [...out.failed] };
+}
+
+async function select(client: LoopsClient, selectors: Selectors, ctx: GithubContext, log: Log): Promise<Choice[]> {
+  const view = await listRuns(client);
+  const runs = view.runs;
   const [owner = '', repo = ''] = ctx.repository.split('/');
   const choices = new Map<string, Choice>();
   for (const id of selectors.runIds) {
     const listed = runs.find((r) => r.id === id);
-    choices.set(id, { id, why: 'named in run_ids', ...(listed ? { run: listed } : await lookUp(client, id)) });
+    choices.set(id, { id, why: NAMED, ...(listed ? { run: listed } : await lookUp(client, id)) });
   }
   const { pullRequest: pr, olderThanMinutes } = selectors;
+  // older_than_minutes narrows what the pull request or the repository selects, never a run named in run_ids.
+  const cutoff = olderThanMinutes === undefined ? Infinity : client.serverNow().ms - olderThanMinutes * 60_000;
   if (pr !== undefined || (olderThanMinutes !== undefined && selectors.runIds.length === 0)) {
     for (const o of ourRuns(runs, { owner, repo })) {
-      if (pr === undefined || o.id.place === `pr${pr}`)
+      if ((pr === undefined || o.id.place === `pr${pr}`) && !choices.has(o.run.id) && Date.parse(o.run.createdAt) <= cutoff)
         choices.set(o.run.id, { id: o.run.id, run: o.run, why: pr ? `pull request #${pr}` : 'this repository' });
     }
   }
-  const cutoff = olderThanMinutes === undefined ? Infinity : client.serverNow().ms - olderThanMinutes * 60_000;
-  return [...choices.values()]
-    .filter((c) => !c.run || Date.parse(c.run.createdAt) <= cutoff)
-    .map((c) => ({ ...c, holder: c.run ? holderOf(c.run, runs) : undefined }));
+  const chosen = [...choices.values()];
+  const note = uncheckedNote(
+    unchecked(
+      chosen.flatMap((c) => (c.run ? [c.run] : [])),
+      view,
+    ),
+    view,
+  );
+  if (note) log.warning(note);
+  return chosen.map((c) => ({ ...c, holder: c.run ? holderOf(c.run, runs) : undefined }));
 }
 
-async function listRuns(client: LoopsClient): Promise<Run[]> {
+async function listRuns(client: LoopsClient): Promise<RunsView> {
   try {
-    return await client.listRuns();
+    return await listRunsView(client);
   } catch (error) {
     const last = error instanceof RetriesExhaustedError ? error.last : error;
     if (last instanceof ApiError && (last.status === 401 || last.status === 403)) {

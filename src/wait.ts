@@ -30,6 +30,8 @@ export interface WaitResult extends Observation {
   reason?: string;
   /** The model the sampler serves (its /v1/models entry without a parent), when it was asked. */
   model?: string;
+  /** The wait ended because reading the run failed or hung: what it last saw may be stale, and looking again may hang too. */
+  readFailed?: boolean;
 }
 
 export interface WaitOptions {
@@ -61,13 +63,14 @@ export async function waitForReady(opts: WaitOptions): Promise<WaitResult> {
   let obs: Observation = { run: opts.initial, samplerStatus: opts.initial.sampler?.status };
   let polls = 0;
 
-  const result = (outcome: WaitOutcome, reason?: string): WaitResult => ({
+  const result = (outcome: WaitOutcome, reason?: string, readFailed?: boolean): WaitResult => ({
     ...obs,
     outcome,
     reason,
     polls,
     elapsedMs: clock.now() - start,
     model: poller.model,
+    ...(readFailed ? { readFailed } : {}),
   });
   const timedOut = (): string =>
     `run ${obs.run.id} was not ready after ${formatSeconds(opts.timeoutMs)} (wait_timeout_seconds); ` +
@@ -94,9 +97,10 @@ export async function waitForReady(opts: WaitOptions): Promise<WaitResult> {
     } catch (error) {
       if (poller.notVisibleYet(error)) latest = 'not_visible';
       else if (error instanceof CancelledError) latest = 'aborted';
-      else return result('failed', `polling failed: ${errorMessage(error)}`);
+      else return result('failed', `polling failed: ${errorMessage(error)}`, true);
     }
-    if (latest === 'aborted') return signal?.aborted ? result('cancelled', 'the workflow was cancelled') : result('timed_out', timedOut());
+    if (latest === 'aborted')
+      return signal?.aborted ? result('cancelled', 'the workflow was cancelled', true) : result('timed_out', timedOut(), true);
     if (latest === 'not_visible') continue;
     const previous = obs;
     obs = latest;
@@ -129,7 +133,7 @@ class Poller {
       this.deploymentId = run.deploymentId ?? this.deploymentId;
       // Runs may leave deployment_id null (API since 2026-08-21): look the deployment up by run.
       if (!this.deploymentId) {
-        const found = await client.findDeploymentOfRun(run.id, call);
+        const found = await client.findDeploymentOfRun(run, call);
         this.deploymentId = found?.id;
         trainerStatus = found?.status;
         if (!this.deploymentId)

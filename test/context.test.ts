@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readContext } from '../src/context.js';
+import { pullRequestOf, readContext } from '../src/context.js';
 
 function eventFile(payload: unknown): string {
   const file = join(mkdtempSync(join(tmpdir(), 'ctx-')), 'event.json');
@@ -46,5 +46,49 @@ describe('readContext', () => {
     expect(readContext({ ...base, GITHUB_EVENT_PATH: '/nonexistent/event.json' }).pullRequest).toBeUndefined();
     expect(readContext({}).apiUrl).toBe('https://api.github.com');
     expect(readContext({ GITHUB_API_URL: 'https://ghe.example.com/api/v3/' }).apiUrl).toBe('https://ghe.example.com/api/v3');
+  });
+});
+
+describe('pullRequestOf: every event that is about a pull request, and nothing else', () => {
+  it('pull_request, pull_request_target and reviews: the number and the head commit', () => {
+    expect(pullRequestOf({ number: 5, pull_request: { number: 5, head: { sha: 'ABCDEF1234' } } })).toEqual({ number: 5, headSha: 'ABCDEF1234' });
+    expect(pullRequestOf({ number: 5, pull_request: { head: { sha: 'abcdef1234' } } })).toEqual({ number: 5, headSha: 'abcdef1234' });
+  });
+  it('issue_comment on a pull request (ChatOps): the number, and no head (the pulls API tells it)', () => {
+    expect(pullRequestOf({ issue: { number: 43, pull_request: { url: 'x' } }, comment: { body: '/train' } })).toEqual({ number: 43 });
+  });
+  it('issue_comment on a plain issue: no pull request', () => {
+    expect(pullRequestOf({ issue: { number: 43 }, comment: { body: '/train' } })).toBeUndefined();
+  });
+  it("workflow_run: the first pull request, with the run's head_sha", () => {
+    const payload = { workflow_run: { head_sha: 'cafebabe99', pull_requests: [{ number: 9, head: { sha: 'ffffffff00' } }, { number: 10 }] } };
+    expect(pullRequestOf(payload)).toEqual({ number: 9, headSha: 'cafebabe99' });
+    expect(pullRequestOf({ workflow_run: { pull_requests: [{ number: 9, head: { sha: 'ffffffff00' } }] } })).toEqual({
+      number: 9,
+      headSha: 'ffffffff00',
+    });
+  });
+  it('workflow_run of a fork or a push (no pull_requests): no pull request', () => {
+    expect(pullRequestOf({ workflow_run: { head_sha: 'cafebabe99', pull_requests: [] } })).toBeUndefined();
+    expect(pullRequestOf({ workflow_run: { head_sha: 'cafebabe99' } })).toBeUndefined();
+  });
+  it('never a number or head that is not one: hostile payloads', () => {
+    for (const payload of [
+      { pull_request: { number: -1 } },
+      { pull_request: { number: '7' } },
+      { pull_request: { number: 1.5 } },
+      { issue: { number: 0, pull_request: {} } },
+      { workflow_run: { pull_requests: [null] } },
+      { workflow_run: { pull_requests: 'x' } },
+      [],
+      null,
+    ]) {
+      expect(pullRequestOf((payload ?? {}) as Record<string, unknown>), JSON.stringify(payload)).toBeUndefined();
+    }
+    expect(pullRequestOf({ pull_request: { number: 7, head: { sha: 'not a sha; rm -rf /' } } })).toEqual({ number: 7 });
+  });
+  it('an event file holding JSON that is not an object is no event', () => {
+    expect(readContext({ ...base, GITHUB_EVENT_PATH: eventFile(null) }).pullRequest).toBeUndefined();
+    expect(readContext({ ...base, GITHUB_EVENT_PATH: eventFile([1]) }).pullRequest).toBeUndefined();
   });
 });

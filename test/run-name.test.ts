@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { readContext } from '../src/context.js';
 import { parseInputs } from '../src/inputs.js';
-import { identityOf, legOf, ownIdentity, parseRunName, placeOf, slotOf, writeRunName } from '../src/run-name.js';
+import { UNKNOWN_HEAD, identityOf, legOf, ownIdentity, parseRunName, placeOf, slotOf, writeRunName } from '../src/run-name.js';
 
 const settings = (() => {
   const parsed = parseInputs((n) => ({ api_key: 'k', base_model: 'Qwen/Qwen3-8B' })[n] ?? '', {});
@@ -73,6 +73,71 @@ describe('writeRunName / parseRunName', () => {
     ]) {
       expect(parseRunName(name), String(name)).toBeUndefined();
     }
+  });
+});
+
+/** A small seeded generator, so that the names below are the same on every run. */
+function generator(seed: number): (alphabet: string, min: number, max: number) => string {
+  let state = seed;
+  const next = (): number => {
+    state = (state * 1103515245 + 12345) % 2 ** 31;
+    return state / 2 ** 31;
+  };
+  return (alphabet, min, max) => {
+    const length = min + Math.floor(next() * (max - min + 1));
+    return Array.from({ length }, () => alphabet[Math.floor(next() * alphabet.length)]).join('');
+  };
+}
+
+describe('every owner and repository name GitHub allows', () => {
+  const ALNUM = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
+  const pick = generator(42);
+  const owners = [
+    'a',
+    'mona_acme', // Enterprise Managed Users: handle_shortcode
+    'Octo-Cat_ACME',
+    'x'.repeat(39),
+    ...Array.from({ length: 150 }, () => pick(ALNUM, 1, 1) + pick(`${ALNUM}-`, 0, 38)),
+    ...Array.from({ length: 150 }, () => `${pick(ALNUM, 1, 1)}${pick(`${ALNUM}-`, 0, 20)}_${pick(ALNUM, 1, 8)}`),
+  ];
+  const repos = [
+    '.github',
+    'llm.finetune_2',
+    '_private',
+    '-dash',
+    'trailing.',
+    'r'.repeat(100),
+    ...Array.from({ length: 300 }, () => pick(`${ALNUM}._-`, 1, 100)).filter((r) => r !== '.' && r !== '..'),
+  ];
+
+  it('writes, for each, a name that parses back to the same identity and is recognised as that repository only', () => {
+    for (const [i, owner] of owners.entries()) {
+      const repo = repos[i % repos.length] ?? 'r';
+      for (const pullRequest of [undefined, { number: 1 + i, headSha: 'abcdef0123' }]) {
+        const here = { ...ctx, repository: `${owner}/${repo}`, pullRequest };
+        const id = identityOf(here, settings, '');
+        const name = writeRunName(id);
+        expect(name.length, name).toBeLessThanOrEqual(255);
+        expect(parseRunName(name), name).toEqual(id);
+        expect(ownIdentity(name, { owner, repo }), name).toBeDefined();
+        expect(ownIdentity(name, { owner: `${owner}x`, repo }), name).toBeUndefined();
+      }
+    }
+  });
+
+  it('refuses to write a name it could not parse back: loudly, before anything is sent', () => {
+    for (const repository of ['', 'mona acme/repo', 'acme/re po', 'acme']) {
+      expect(() => writeRunName(identityOf({ ...ctx, repository }, settings, '')), repository).toThrow(
+        /run_name: the default run name .* Nothing was sent/,
+      );
+    }
+    expect(() => writeRunName(identityOf({ ...ctx, sha: '' }, settings, ''))).toThrow(/run_name/);
+  });
+
+  it('a pull request whose head is not known is named with a commit that is none, never GITHUB_SHA', () => {
+    const id = identityOf({ ...ctx, pullRequest: { number: 43 } }, settings, '');
+    expect(id).toMatchObject({ place: 'pr43', sha7: UNKNOWN_HEAD });
+    expect(parseRunName(writeRunName(id))).toEqual(id);
   });
 });
 

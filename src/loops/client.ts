@@ -10,6 +10,7 @@ import { Transport } from './http.js';
 import { type Checkpoint, type SupportedModel, parseCapabilities, parseCheckpoints } from './catalog.js';
 import {
   type Deployment,
+  type ListedDeployment,
   type Run,
   parseDeactivated,
   parseDeploymentEnvelope,
@@ -114,11 +115,13 @@ export class LoopsClient {
     return this.call({ operation: 'get deployment', method: 'GET', path, parse: parseDeploymentEnvelope }, opts);
   }
 
-  /** The Loops deployment serving a run, for runs that do not name theirs (deployment_id null). */
-  async findDeploymentOfRun(runId: string, opts: CallOptions = {}): Promise<Deployment | undefined> {
-    const list = { operation: 'list deployments', method: 'GET', path: '/v1/loops/deployments', parse: parseDeploymentList } as const;
-    const deployments = await this.call(list, opts);
-    return deployments.find((d) => d.runIds.includes(runId));
+  listDeployments(opts: CallOptions = {}): Promise<ListedDeployment[]> {
+    return this.call({ operation: 'list deployments', method: 'GET', path: '/v1/loops/deployments', parse: parseDeploymentList }, opts);
+  }
+
+  /** The Loops deployment serving a run that does not name its own (deployment_id null): see deploymentOf. */
+  async findDeploymentOfRun(run: Pick<Run, 'id' | 'sampler'>, opts: CallOptions = {}): Promise<Deployment | undefined> {
+    return deploymentOf(run, await this.listDeployments(opts));
   }
 
   deactivateRun(runId: string, opts: CallOptions = {}): Promise<string> {
@@ -162,6 +165,16 @@ export class LoopsClient {
     const log = (line: string): void => this.options.log.info(line);
     return withRetry(request.operation, attempt, { policy, clock: this.options.clock, log, signal: opts.signal });
   }
+}
+
+/**
+ * The deployment a run is on, among listed ones: the one whose sampler is the run's sampler (a
+ * deployment's sampler is every one of its runs' sampler), else one naming the run as its active
+ * or latest run. Matching by run id alone finds nothing once a continuation has replaced the run.
+ */
+export function deploymentOf(run: Pick<Run, 'id' | 'sampler'>, deployments: ListedDeployment[]): ListedDeployment | undefined {
+  const samplerId = run.sampler?.id;
+  return (samplerId ? deployments.find((d) => d.samplerId === samplerId) : undefined) ?? deployments.find((d) => d.runIds.includes(run.id));
 }
 
 function enc(value: string): string {

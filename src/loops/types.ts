@@ -175,15 +175,24 @@ export function parseDeploymentEnvelope(body: unknown): Deployment {
   return { id: string(deployment, 'id', 'deployment'), status: statusName(deployment) };
 }
 
-/** Loops deployments with the runs they serve (to find the trainer of a run without deployment_id). */
-export function parseDeploymentList(body: unknown): Array<Deployment & { runIds: string[] }> {
+/** A Loops deployment as the list gives it: what tells which runs it serves. */
+export interface ListedDeployment extends Deployment {
+  /** active_run_id and latest_run_id: they move to a continuation once one replaces our run. */
+  runIds: string[];
+  /** Its sampler's id, which is the id of the sampler of every run on it. */
+  samplerId?: string;
+}
+
+/** Loops deployments with what ties them to runs (for runs whose deployment_id is null). Unreadable items are skipped. */
+export function parseDeploymentList(body: unknown): ListedDeployment[] {
   return array(object(body, 'body'), 'deployments', 'body').flatMap((item) => {
     if (!item || typeof item !== 'object') return [];
     const d = item as Obj;
     const id = optionalString(d, 'id');
     if (!id) return [];
     const runIds = [optionalString(d, 'active_run_id'), optionalString(d, 'latest_run_id')].filter((v): v is string => v !== undefined);
-    return [{ id, status: statusName(d), runIds }];
+    const sampler = d.sampler && typeof d.sampler === 'object' ? optionalString(d.sampler as Obj, 'id') : undefined;
+    return [{ id, status: statusName(d), runIds, ...(sampler ? { samplerId: sampler } : {}) }];
   });
 }
 

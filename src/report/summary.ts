@@ -32,6 +32,8 @@ export interface SummaryData {
   warmStart?: string;
   /** The error, whole: a first line, then one problem per line (each "- …"). */
   message?: string;
+  /** What the run's life in a pull request could not do, or did not do, and why. */
+  notes?: string[];
 }
 
 const NONE = '—';
@@ -80,7 +82,8 @@ export function renderSummary(data: SummaryData): string {
   const rows = summaryRows(data)
     .map(([k, v]) => `<tr><th align="left">${escapeHtml(k)}</th><td>${escapeHtml(v)}</td></tr>`)
     .join('');
-  return `<h3>Baseten Loops run</h3>\n<table>${rows}</table>\n${data.message ? renderMessage(data.message) : ''}`;
+  const notes = data.notes?.length ? `<p>Notes:</p>\n<ul>${data.notes.map((n) => `<li>${escapeHtml(n)}</li>`).join('')}</ul>\n` : '';
+  return `<h3>Baseten Loops run</h3>\n<table>${rows}</table>\n${data.message ? renderMessage(data.message) : ''}${notes}`;
 }
 
 /** The summary when the step stopped before its inputs were usable: status and the problems. */

@@ -224,11 +224,14 @@ describe('(b) the bundle against the emulator behind prism proxy --errors', () =
     emulator.configure({ ...FAST, capabilities: true });
   });
 
+  let legs = 0;
+  // Every test is a leg of its own: one test's launch never adopts another's live run.
   const inputs = (extra: RunnerOptions['inputs'] = {}): RunnerOptions['inputs'] => ({
     api_key: KEY,
     api_base_url: recorder.url,
     base_model: 'Qwen/Qwen3-8B',
     lora_rank: 16,
+    leg_key: `test ${++legs}`,
     poll_interval_seconds: 0.2,
     wait_timeout_seconds: 30,
     ...extra,
@@ -310,7 +313,8 @@ describe('(b) the bundle against the emulator behind prism proxy --errors', () =
     expect(main.code, why).toBe(1);
     expect(main.outputs.status).toBe('error');
     expect(main.stdout).toMatch(/::error::.*session_id/);
-    expect(exchanges.map((e) => `${routeOf(e)} ${e.status}`)).toEqual(['GET /v1/loops/sessions/{session_id} 404']);
+    // The look for a live run of this leg and commit (adoption), then the session: nothing created.
+    expect(exchanges.map((e) => `${routeOf(e)} ${e.status}`)).toEqual(['GET /v1/loops/runs 200', 'GET /v1/loops/sessions/{session_id} 404']);
   });
 
   it('a 422 from the emulator (FastAPI validation body) passes the description and its detail is shown', async () => {

@@ -187,8 +187,14 @@ afterAll(async () => {
   await Promise.all([...emulators].map((e) => e.close()));
 });
 
+/**
+ * Every cell launches on a push with adopt_on_rerun off: the look for a run of this leg and commit
+ * before the create (and after it) is the lifecycle tests' concern, and a fault on the runs list
+ * here must reach the create's reconciliation.
+ */
 function baseInputs(emu: Emulator, extra: Record<string, string | number | boolean> = {}): Record<string, string | number | boolean> {
   return {
+    adopt_on_rerun: false,
     api_key: KEY,
     api_base_url: emu.url,
     base_model: MODEL,

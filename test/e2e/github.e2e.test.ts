@@ -6,7 +6,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type Emulator, type EmulatorOptions, startEmulator } from '../emulator/server.js';
 import { type RunnerOptions, type StepResult, type StepWorkspace, runStep } from '../support/runner.js';
-import { type FakeGithub, startFakeGithub } from './tools.js';
+import { type FakeGithub, setPull, startFakeGithub } from './tools.js';
 
 const KEY = 'loops-e2e-github-key-8a2f';
 const TOKEN = 'ghs_fakeGithubToken0123456789';
@@ -224,12 +224,15 @@ describe('comment_on_pr against a fake GitHub Enterprise Server REST API (GITHUB
   beforeEach(() => {
     github.requests.length = 0;
     github.comments.clear();
+    github.pulls.clear();
     github.failWith = undefined;
     github.viewer = 'github-actions[bot]';
   });
 
-  const commentStep = (sha: string, extra: RunnerOptions['inputs'] = {}, env: Record<string, string> = {}): Promise<Step> =>
-    step({
+  /** A push of `sha` to the pull request (its head on GitHub), then the launch step of that push. */
+  const commentStep = (sha: string, extra: RunnerOptions['inputs'] = {}, env: Record<string, string> = {}): Promise<Step> => {
+    setPull(github, 'acme/finetune', PR, sha);
+    return step({
       inputs: {
         api_key: KEY,
         api_base_url: emulator.url,
@@ -243,6 +246,9 @@ describe('comment_on_pr against a fake GitHub Enterprise Server REST API (GITHUB
       event: prEvent(sha),
       env: { GITHUB_EVENT_NAME: 'pull_request', GITHUB_API_URL: github.url, GITHUB_SHA: sha, GITHUB_REF: `refs/pull/${PR}/merge`, ...env },
     });
+  };
+  /** The head check reads the pull request before the launch and again before the second supersede pass. */
+  const headChecks = [`GET /repos/acme/finetune/pulls/${PR}`, `GET /repos/acme/finetune/pulls/${PR}`];
 
   it('the first run creates one comment with the hidden marker and the run details', async () => {
     const result = await commentStep(SHA1);
@@ -259,6 +265,7 @@ describe('comment_on_pr against a fake GitHub Enterprise Server REST API (GITHUB
     expect(body).toContain('https://github.com/acme/finetune/actions/runs/4242');
     expect(body).not.toContain(KEY);
     expect(github.requests.map((r) => `${r.method} ${r.path}`)).toEqual([
+      ...headChecks,
       'POST (graphql)',
       `GET /repos/acme/finetune/issues/${PR}/comments`,
       `POST /repos/acme/finetune/issues/${PR}/comments`,
@@ -282,6 +289,7 @@ describe('comment_on_pr against a fake GitHub Enterprise Server REST API (GITHUB
     expect(comments[0]?.body).toContain(`\`${second.outputs.run_id}\``);
     expect(second.outputs.run_id).not.toBe(first.outputs.run_id);
     expect(github.requests.map((r) => `${r.method} ${r.path}`)).toEqual([
+      ...headChecks,
       'POST (graphql)',
       `GET /repos/acme/finetune/issues/${PR}/comments`,
       `PATCH /repos/acme/finetune/issues/comments/${original?.id}`,
@@ -360,9 +368,9 @@ describe('comment_on_pr against a fake GitHub Enterprise Server REST API (GITHUB
     expect(result.stdout).toMatch(/not a pull request event \(push\)/);
   });
 
-  it('comment_on_pr: false on a pull request: no request to the GitHub API', async () => {
+  it('comment_on_pr: false on a pull request: only the head check reads the GitHub API; nothing is written', async () => {
     const result = await commentStep(SHA1, { comment_on_pr: false });
     expect(result.code, why(result)).toBe(0);
-    expect(github.requests).toEqual([]);
+    expect(github.requests.map((r) => `${r.method} ${r.path}`)).toEqual(headChecks);
   });
 });

@@ -33,7 +33,8 @@ describe('hardening, end to end', () => {
     // first look at the runs (answered as empty, as a slow server would) finds nothing: it re-sends.
     emulator.fault({ method: 'POST', path: '/v1/loops/runs', kind: 'delay', when: 'late', delayMs: 1500 });
     emulator.fault({ method: 'GET', path: '/v1/loops/runs', kind: 'transform', transform: () => ({ runs: [] }) });
-    const result = await step({ inputs: inputs(emulator, { request_timeout_seconds: 1 }) });
+    // adopt_on_rerun off: its look before the create would take the transformed list.
+    const result = await step({ inputs: inputs(emulator, { request_timeout_seconds: 1, adopt_on_rerun: false }) });
     expect(result.code, result.stdout).toBe(0);
     expect(emulator.runs()).toHaveLength(2);
     expect(active(emulator).map((r) => r.id)).toEqual([result.outputs.run_id]);

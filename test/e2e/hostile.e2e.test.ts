@@ -139,7 +139,11 @@ describe("3. reconciliation adopts only this step's own run", () => {
     // The session check answers 6 s late; the create is acted on at once but answered after the timeout.
     emulator.fault({ method: 'GET', path: `/v1/loops/sessions/${sessionId}`, kind: 'delay', when: 'after', delayMs: 6000 });
     emulator.fault({ method: 'POST', path: '/v1/loops/runs', kind: 'delay', when: 'after', delayMs: 10_000 });
-    const result = await step({ inputs: inputs(emulator, { session_id: sessionId, request_timeout_seconds: 8 }), timeoutMs: 40_000 });
+    // adopt_on_rerun off: the first step's live run has this step's name, and this is about the create.
+    const result = await step({
+      inputs: inputs(emulator, { session_id: sessionId, request_timeout_seconds: 8, adopt_on_rerun: false }),
+      timeoutMs: 40_000,
+    });
     expect(result.code, result.stdout).toBe(0);
     expect(requestsTo(emulator, 'POST', '/v1/loops/runs')).toHaveLength(2); // the first step's, and this one's once
     expect(emulator.runs().filter((r) => r.session_id === sessionId)).toHaveLength(2);
@@ -155,7 +159,9 @@ describe("3. reconciliation adopts only this step's own run", () => {
       // past the timeout) and then the re-send (the check before it saw no run: a lagging list).
       emulator.fault({ method: 'POST', path: '/v1/loops/runs', kind: 'delay', when: 'after', delayMs: 3000 });
       emulator.fault({ method: 'GET', path: '/v1/loops/runs', kind: 'transform', transform: () => ({ runs: [] }) });
-      const result = await step({ inputs: inputs(emulator, { reuse_from_run_id: earlier.outputs.run_id ?? '', request_timeout_seconds: 1 }) });
+      const result = await step({
+        inputs: inputs(emulator, { reuse_from_run_id: earlier.outputs.run_id ?? '', request_timeout_seconds: 1, adopt_on_rerun: false }),
+      });
       expect(result.code, result.stdout).toBe(0);
       expect(requestsTo(emulator, 'POST', '/v1/loops/runs')).toHaveLength(3);
       const kept = emulator.runs().find((r) => r.id === result.outputs.run_id);

@@ -333,7 +333,13 @@ describe.concurrent('inputs, end to end', () => {
     expect(requests(emulator, 'GET', '/v1/loops/capabilities')).toHaveLength(0);
     expect(requests(emulator, 'GET', '/v1/loops/checkpoints')).toHaveLength(0);
     expect(result.stdout).not.toContain('Preflight passed');
-    expect(emulator.requests.map((r) => `${r.method} ${r.path}`)).toEqual(['POST /v1/loops/sessions', 'POST /v1/loops/runs']);
+    // Around the create, the looks for a live run of this leg and commit (adopt_on_rerun): nothing else.
+    expect(emulator.requests.map((r) => `${r.method} ${r.path}`)).toEqual([
+      'GET /v1/loops/runs',
+      'POST /v1/loops/sessions',
+      'POST /v1/loops/runs',
+      'GET /v1/loops/runs',
+    ]);
   });
 
   test.for([

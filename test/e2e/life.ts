@@ -7,7 +7,7 @@ import { expect } from 'vitest';
 import type { Emulator, EmulatorOptions, LoopsRun } from '../emulator/server.js';
 import { type Step, requestsTo, stepTest } from '../support/e2e.js';
 import type { RunnerOptions } from '../support/runner.js';
-import { type FakeGithub, startFakeGithub } from './tools.js';
+import { type FakeGithub, setPull, startFakeGithub } from './tools.js';
 
 export const KEY = 'loops-e2e-life-key-5c71';
 export const TOKEN = 'ghs_lifeFakeToken0123456789abcd';
@@ -44,29 +44,79 @@ export const lifeTest = stepTest(FAST).extend<{ github: () => Promise<FakeGithub
 
 export interface Where {
   attempt?: number;
+  /** GITHUB_RUN_ID: one per workflow run, the same across its attempts. */
+  runId?: string;
   job?: string;
   /** The step id (GITHUB_ACTION). */
   action?: string;
   workflow?: string;
   /** Another GitHub API (the fake one) for the comment. */
   apiUrl?: string;
+  /**
+   * The emulator's GitHub side: GITHUB_API_URL points at it and the job's token goes with it (so the
+   * launch reads the pull request's head there); `head` (default: this event's) is set as the pull
+   * request's head first, as the push that triggered the event left it. `null` leaves it as it is.
+   */
+  github?: FakeGithub;
+  head?: string | null;
 }
 
-/** A pull_request event of PR `pr` at head `sha`, as the runner describes it. */
-export function pr(number: number, sha: string, where: Where = {}): { env: Record<string, string>; event: unknown } {
+/** The env of an event on pull request `number` at `sha` (the merge commit is GITHUB_SHA, not the head). */
+function prEnv(eventName: string, number: number, where: Where, ref = `refs/pull/${number}/merge`): Record<string, string> {
   const env: Record<string, string> = {
-    GITHUB_EVENT_NAME: 'pull_request',
-    GITHUB_REF: `refs/pull/${number}/merge`,
-    // The merge commit differs from the head; the name carries the head.
+    GITHUB_EVENT_NAME: eventName,
+    GITHUB_REF: ref,
     GITHUB_SHA: 'f00d000000000000000000000000000000000000',
     GITHUB_JOB: where.job ?? 'launch',
     GITHUB_ACTION: where.action ?? 'loops',
     GITHUB_RUN_ATTEMPT: String(where.attempt ?? 1),
-    GITHUB_WORKFLOW_REF: `${REPO}/.github/workflows/${where.workflow ?? 'finetune.yml'}@refs/pull/${number}/merge`,
+    GITHUB_WORKFLOW_REF: `${REPO}/.github/workflows/${where.workflow ?? 'finetune.yml'}@${ref}`,
   };
+  if (where.runId) env.GITHUB_RUN_ID = where.runId;
   if (where.apiUrl) env.GITHUB_API_URL = where.apiUrl;
-  return { env, event: { number, pull_request: { number, head: { sha } } } };
+  if (where.github) {
+    env.GITHUB_API_URL = where.github.url;
+    env.GITHUB_TOKEN = TOKEN;
+  }
+  return env;
 }
+
+function setHead(where: Where, number: number, sha: string | undefined): void {
+  if (where.github && where.head !== null) setPull(where.github, REPO, number, where.head ?? sha ?? SHA.A);
+}
+
+/** A pull_request event of PR `pr` at head `sha`, as the runner describes it. */
+export function pr(number: number, sha: string, where: Where = {}): { env: Record<string, string>; event: unknown } {
+  setHead(where, number, sha);
+  return { env: prEnv('pull_request', number, where), event: { number, pull_request: { number, head: { sha } } } };
+}
+
+/**
+ * A comment on pull request `number` (ChatOps: "/train"). The event names no head commit, and the
+ * runner's GITHUB_SHA and GITHUB_REF are the default branch's.
+ */
+export function issueComment(number: number, where: Where & { headOnGithub?: string } = {}): { env: Record<string, string>; event: unknown } {
+  setHead(where, number, where.headOnGithub);
+  const env = { ...prEnv('issue_comment', number, where, 'refs/heads/main'), GITHUB_SHA: MAIN_SHA };
+  return {
+    env,
+    event: {
+      action: 'created',
+      issue: { number, pull_request: { url: `https://api.github.com/repos/${REPO}/pulls/${number}` } },
+      comment: { body: '/train' },
+    },
+  };
+}
+
+/** A workflow_run event: a workflow that a pull request's workflow (at `sha`) triggered. */
+export function workflowRun(number: number, sha: string, where: Where = {}): { env: Record<string, string>; event: unknown } {
+  setHead(where, number, sha);
+  const env = { ...prEnv('workflow_run', number, where, 'refs/heads/main'), GITHUB_SHA: MAIN_SHA };
+  return { env, event: { action: 'completed', workflow_run: { head_sha: sha, pull_requests: [{ number, head: { sha } }] } } };
+}
+
+/** The default branch's head: GITHUB_SHA of issue_comment and workflow_run events. */
+export const MAIN_SHA = 'dddddddd44444444444444444444444444444444';
 
 /** A push to main (no pull request). */
 export function push(where: Where = {}): { env: Record<string, string> } {

@@ -132,7 +132,10 @@ describe('4. hostile: what is never superseded, reused or adopted', () => {
     expect(b1.outputs.superseded_run_ids).toBe('');
   });
 
-  test("warm start never reuses the continuation of this commit's own earlier attempt", async ({ loops, step }) => {
+  test("a re-run warm-starts from the continuation of this commit's own earlier attempt: one live deployment serves the leg", async ({
+    loops,
+    step,
+  }) => {
     const emulator = await loops();
     const a = await step({ inputs: launchInputs(emulator), ...pr(7, SHA.A) });
     const b = await step({ inputs: launchInputs(emulator), ...pr(7, SHA.B) });
@@ -140,25 +143,31 @@ describe('4. hostile: what is never superseded, reused or adopted', () => {
     const trainingB = continueRun(emulator, b.outputs.run_id ?? '');
     const rerun = await step({ inputs: launchInputs(emulator), ...pr(7, SHA.B, { attempt: 2 }) });
     expect(rerun.code, rerun.stdout).toBe(0);
-    expect(rerun.outputs.reused_from_run_id).not.toBe(trainingB.id);
-    expect(state(emulator, trainingB.id), "attempt 1's training on commit B").toBe('ACTIVE');
+    expect(rerun.outputs).toMatchObject({ adopted: 'false', reused_from_run_id: trainingB.id });
+    expect(rerun.outputs.deployment_id).toBe(b.outputs.deployment_id);
+    expect(state(emulator, trainingB.id), "attempt 1's training handed its deployment over").toBe('INACTIVE');
+    expect(liveIds(emulator)).toEqual([rerun.outputs.run_id]);
+    expect(deactivations(emulator)).toEqual([]);
   });
 
-  test.concurrent('two legs the inputs cannot tell apart (same inputs, no leg_key) get a warning naming leg_key', async ({ loops, step }) => {
-    const emulator = await loops();
-    const one = await step({ inputs: launchInputs(emulator), ...pr(7, SHA.A) });
-    const two = await step({ inputs: launchInputs(emulator), ...pr(7, SHA.A) });
-    expect(annotations(one.stdout, 'warning')).toBe('');
-    expect(two.outputs.run_name).toBe(one.outputs.run_name);
-    expect(annotations(two.stdout, 'warning')).toMatch(new RegExp(`Live runs ${one.outputs.run_id} share this run's name.*Set leg_key`, 's'));
-    expect(liveIds(emulator)).toEqual([one.outputs.run_id, two.outputs.run_id].sort());
-    // The next push cannot tell which twin to warm-start from: it says so and starts cold.
-    const next = await step({ inputs: launchInputs(emulator), ...pr(7, SHA.B) });
-    expect(next.code, next.stdout).toBe(0);
-    expect(annotations(next.stdout, 'warning')).toMatch(/several live runs share this leg on commit aaaaaaa; set leg_key/);
-    expect(next.outputs.reused_from_run_id).toBe('');
-    expect(creates(emulator)[2]).not.toHaveProperty('reuse_from_run_id');
-  });
+  test.concurrent(
+    'a second launch with the same inputs at the same commit (a matrix leg the inputs cannot tell apart, or a second workflow run) adopts the first run and says leg_key',
+    async ({ loops, step }) => {
+      const emulator = await loops();
+      const one = await step({ inputs: launchInputs(emulator), ...pr(7, SHA.A) });
+      const two = await step({ inputs: launchInputs(emulator), ...pr(7, SHA.A) });
+      expect(annotations(one.stdout, 'warning')).toBe('');
+      expect(two.outputs.run_name).toBe(one.outputs.run_name);
+      expect(two.outputs).toMatchObject({ adopted: 'true', run_id: one.outputs.run_id });
+      expect(annotations(two.stdout, 'warning')).toMatch(/run \w+ has this step's own name.*leg_key/s);
+      expect(creates(emulator)).toHaveLength(1);
+      expect(liveIds(emulator)).toEqual([one.outputs.run_id]);
+      // One run per leg and commit: the next push knows which run to warm-start from.
+      const next = await step({ inputs: launchInputs(emulator), ...pr(7, SHA.B) });
+      expect(next.code, next.stdout).toBe(0);
+      expect(next.outputs.reused_from_run_id).toBe(one.outputs.run_id);
+    },
+  );
 });
 
 describe('5. the runs list answering 403 on launch', () => {

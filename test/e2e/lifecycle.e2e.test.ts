@@ -159,7 +159,7 @@ describe('3. re-runs', () => {
   test.concurrent(
     "attempt 2 adopts attempt 1's live run of the same leg and commit: nothing created, adopted true, and it waits on it",
     async ({ loops, step }) => {
-      const emulator = await loops({ samplerTimeline: [{ status: 'DEPLOYING', ms: 1500 }, { status: 'ACTIVE' }] });
+      const emulator = await loops({ samplerTimeline: [{ status: 'DEPLOYING', ms: 3000 }, { status: 'ACTIVE' }] });
       const first = await step({ inputs: launchInputs(emulator), ...pr(7, SHA.A) });
       expect(first.outputs.status).toBe('launched');
       const r1 = first.outputs.run_id ?? '';

@@ -36,6 +36,14 @@ function cleanEnv(): Record<string, string> {
 
 let dir: string;
 
+/** What a runner always sets (the default run name is made of it); local-action leaves it to us. */
+const RUNNER = {
+  GITHUB_REPOSITORY: 'acme/finetune',
+  GITHUB_SHA: '0123456789abcdef0123456789abcdef01234567',
+  GITHUB_REF: 'refs/heads/main',
+  GITHUB_EVENT_NAME: 'push',
+};
+
 async function localAction(inputs: Record<string, string>): Promise<LocalRun> {
   const vars = Object.fromEntries(Object.entries(inputs).map(([k, v]) => [`INPUT_${k.toUpperCase()}`, v]));
   const envFile = join(dir, `inputs-${Date.now()}-${Math.random().toString(36).slice(2)}.env`);
@@ -47,7 +55,7 @@ async function localAction(inputs: Record<string, string>): Promise<LocalRun> {
   );
   const child = spawn(process.execPath, [LOCAL_ACTION, 'run', ROOT, 'src/main.ts', envFile], {
     cwd: ROOT,
-    env: { ...cleanEnv(), ...vars, NO_COLOR: '1', FORCE_COLOR: '0', NO_PROXY: '127.0.0.1,localhost', no_proxy: '127.0.0.1,localhost' },
+    env: { ...cleanEnv(), ...RUNNER, ...vars, NO_COLOR: '1', FORCE_COLOR: '0', NO_PROXY: '127.0.0.1,localhost', no_proxy: '127.0.0.1,localhost' },
     stdio: ['ignore', 'pipe', 'pipe'],
     // Its own process group: local-action runs `npm exec tsx …` underneath, and a timeout must
     // end that whole tree, not only the first process.

@@ -263,12 +263,9 @@ describe('7. continuations', () => {
       const bystander = plant(emulator, { name: 'Qwen/Qwen3-8B' }).id; // an SDK run on a deployment of its own
       const result = await stop(step, emulator, by === 'run id' ? { run_ids: ours } : { pull_request: 7 });
       expect(result.code, result.stdout).toBe(0);
-      expect(result.outputs).toMatchObject({
-        status: 'stopped',
-        selected_run_ids: training.id,
-        stopped_run_ids: training.id,
-        failed_run_ids: '',
-      });
+      // A run named in run_ids lands in one of the three lists: here stopped, through its continuation.
+      expect(result.outputs).toMatchObject({ status: 'stopped', selected_run_ids: training.id, already_stopped_run_ids: '', failed_run_ids: '' });
+      expect(ids(result.outputs.stopped_run_ids)).toEqual((by === 'run id' ? [training.id, ours] : [training.id]).sort());
       expect(deactivations(emulator)).toEqual([training.id]);
       expect(liveIds(emulator)).toEqual([bystander]);
       expect(result.summary).toContain(`its continuation ${training.id}`);

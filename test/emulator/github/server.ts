@@ -2,14 +2,16 @@
  * The emulator's GitHub side: the parts of GitHub's REST and GraphQL APIs the actions call, on
  * 127.0.0.1, answered from state a test can read and steer. Layout: server.ts (HTTP, the
  * prefix of Enterprise Server, recording, failures) · state.ts (what GitHub holds) · one module
- * of routes per concern (issues.ts: comments and the token's identity). Real Octokit talks to it.
+ * of routes per concern (issues.ts: comments and the token's identity; pulls.ts: a pull request's head). Real Octokit talks to it.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ISSUE_ROUTES, viewerQuery } from './issues.js';
+import { PULL_ROUTES } from './pulls.js';
 import { type GithubRoute, type GithubState, type Answer, newState } from './state.js';
 
 export type { FakeComment, GithubRequest, GithubState } from './state.js';
+export { setPull } from './pulls.js';
 
 export interface FakeGithub extends GithubState {
   /** Where the REST API lives, as GITHUB_API_URL gives it (with /api/v3 on Enterprise Server). */
@@ -18,7 +20,7 @@ export interface FakeGithub extends GithubState {
 }
 
 /** Every route table; a concern adds its own module and lists it here. */
-const ROUTES: GithubRoute[] = [...ISSUE_ROUTES];
+const ROUTES: GithubRoute[] = [...ISSUE_ROUTES, ...PULL_ROUTES];
 
 function send(res: http.ServerResponse, { status, body }: Answer): void {
   const text = JSON.stringify(body);

@@ -20,6 +20,8 @@ export interface GithubState {
   requests: GithubRequest[];
   /** `owner/repo#N` → the comments on that issue or pull request, oldest first. */
   comments: Map<string, FakeComment[]>;
+  /** `owner/repo#N` → the pull request's current head and base commits (see pulls.ts setPull). */
+  pulls: Map<string, { head: string; base: string }>;
   /** When set, every request is answered with this status and a GitHub-style error body. */
   failWith: number | undefined;
   /** The login the token belongs to (GraphQL `viewer`), and the author of what it creates. */
@@ -29,7 +31,7 @@ export interface GithubState {
 }
 
 export function newState(): GithubState {
-  return { requests: [], comments: new Map(), failWith: undefined, viewer: 'github-actions[bot]', nextId: 1000 };
+  return { requests: [], comments: new Map(), pulls: new Map(), failWith: undefined, viewer: 'github-actions[bot]', nextId: 1000 };
 }
 
 export interface Answer {

@@ -24,14 +24,17 @@ function saveCheckpoints(emulator: Emulator, runId: string | undefined): void {
   emulator.configure({ checkpoints: paths });
 }
 
-/** One launch, its checkpoints saved once it has a run. */
+let legs = 0;
+
+/** One launch (a leg of its own: none adopts another's run), its checkpoints saved once it has a run. */
 async function launch(
   emulator: Emulator,
   step: StepFn,
   extra: Record<string, string | number | boolean>,
   options: Partial<RunnerOptions> = {},
 ): Promise<Step> {
-  const result = await step({ inputs: launchInputs(emulator, { wait_for: 'sampler', wait_timeout_seconds: 10, ...extra }), ...options });
+  const inputs = launchInputs(emulator, { wait_for: 'sampler', wait_timeout_seconds: 10, leg_key: `leg ${++legs}`, ...extra });
+  const result = await step({ inputs, ...options });
   saveCheckpoints(emulator, result.outputs.run_id);
   return result;
 }

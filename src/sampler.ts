@@ -7,6 +7,7 @@
 import { ApiError, MalformedResponseError, NetworkError, ShapeError, errorMessage, isRetryable } from './core/errors.js';
 import type { Log } from './core/log.js';
 import { isLoopbackHost } from './inputs.js';
+import { neutralise } from './core/text.js';
 import { interpret, scrub } from './loops/answers.js';
 import { Transport } from './loops/http.js';
 
@@ -81,18 +82,27 @@ export async function probeSampler(opts: ProbeOptions): Promise<Probe> {
     userAgent: opts.userAgent,
   });
   const path = '/v1/models';
+  let body: string | undefined;
   try {
     const response = await transport.send('GET', path);
-    response.body = scrub(response.body, opts.apiKey);
+    body = response.body = scrub(response.body, opts.apiKey);
     return { state: 'ready', model: interpret(response, 'GET', `{sampler}${path}`, baseModelOf, Date.now()) };
   } catch (error) {
-    return classify(error);
+    return classify(error, body);
   } finally {
     transport.dispose();
   }
 }
 
-function classify(error: unknown): Probe {
+/** The first 200 characters of what a server sent, on one line, quoted, and inert in a step's log. */
+export function firstChars(text: string, max = 200): string {
+  // eslint-disable-next-line no-control-regex
+  const chars = [...text.replace(/^\uFEFF/, '').replace(/[\u0000-\u001f\u007f\u0085\u2028\u2029]+/g, ' ')];
+  const cut = chars.length > max ? `${chars.slice(0, max).join('')}…` : chars.join('');
+  return JSON.stringify(neutralise(cut));
+}
+
+function classify(error: unknown, body?: string): Probe {
   if (error instanceof ApiError && (error.status === 401 || error.status === 403)) {
     return {
       state: 'failed',
@@ -101,8 +111,13 @@ function classify(error: unknown): Probe {
         'The sampler takes the same Baseten API key as the API: check that the key belongs to the workspace that owns the run, or set verify_sampler: false',
     };
   }
-  if (error instanceof MalformedResponseError && !error.retryable) {
-    return { state: 'failed', reason: `the sampler answered GET /v1/models with something that is not a models list: ${error.message}` };
+  if (error instanceof MalformedResponseError) {
+    return {
+      state: 'failed',
+      reason:
+        `the sampler answered GET /v1/models with something that is not a models list (${error.reason}); ` +
+        `its first 200 characters: ${firstChars(body ?? '')}`,
+    };
   }
   if (error instanceof NetworkError || (isRetryable(error) && !(error instanceof MalformedResponseError))) {
     return { state: 'waiting', reason: (error as NetworkError).reason };
@@ -113,7 +128,6 @@ function classify(error: unknown): Probe {
       reason: `the sampler answered GET /v1/models with HTTP ${error.status}${error.detail ? `: ${error.detail}` : ''}, not a models list`,
     };
   }
-  if (error instanceof MalformedResponseError) return { state: 'failed', reason: `the sampler answered GET /v1/models with ${error.reason}` };
   return { state: 'failed', reason: `GET /v1/models on the sampler failed: ${errorMessage(error)}` };
 }
 

@@ -103,8 +103,29 @@ describe('ready means the sampler answers', () => {
     expect(result.outputs.status).toBe('failed');
     expect(annotations(result.stdout)).toContain('something that is not a models list');
     expect(annotations(result.stdout)).toContain('not an OpenAI models list (no "data" entries)');
+    expect(annotations(result.stdout)).toContain('its first 200 characters: "{\\"status\\":\\"ok\\",\\"models\\":\\"Qwen\\"}"');
     expect(live(emulator)).toEqual([]);
   });
+
+  test.concurrent(
+    'an HTML page or hostile text instead of a models list: its first 200 characters, on one line and inert',
+    async ({ loops, step }) => {
+      const emulator = await loops();
+      const page = `<html>\n::error::pwned\n##[warning]also ${'x'.repeat(300)}TAIL</html>`;
+      emulator.fault({ method: 'GET', path: MODELS, kind: 'garbage', body: page, times: Infinity });
+      const result = await step({ inputs: inputs(emulator) });
+      expect(result.outputs.status).toBe('failed');
+      const error = annotations(result.stdout);
+      expect(error).toContain('something that is not a models list');
+      expect(error).toContain('its first 200 characters: "<html> :');
+      expect(error).not.toContain('TAIL');
+      expect(error).toMatch(/x…"/);
+      // Inert: no line of the log starts a workflow command, and the legacy "##[" is broken.
+      expect(result.stdout.split('\n').filter((l) => /^::(warning|error)::pwned|##\[warning\]/.test(l))).toEqual([]);
+      expect(result.summary).toContain('its first 200 characters');
+      expect(result.summary).not.toContain('<html>');
+    },
+  );
 
   test.concurrent('a sampler that never answers: timed out, saying what it last answered', async ({ loops, step }) => {
     const emulator = await loops();

@@ -63,6 +63,9 @@ export function gateWarmStart(step: StepRecord, log: Log, settings: Settings, li
 export async function checkHead(step: StepRecord, deps: Deps, ctx: GithubContext, settings: Settings): Promise<Freshness | undefined> {
   const pr = ctx.pullRequest;
   if (!pr || settings.dryRun) return undefined;
+  // Needed to name the run when the event does not name the head; else only before a warm start or a supersede.
+  const wanted = lifecycleOf(settings, ctx);
+  if (pr.headSha && !wanted.warmStart && !wanted.supersede) return undefined;
   const read = await readPullHead(ctx, settings.githubToken, settings.requestTimeoutSeconds * 1000);
   const freshness = freshnessOf(pr.headSha, read);
   const say = (line: string, warn = true): void => {

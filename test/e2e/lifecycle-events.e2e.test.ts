@@ -91,6 +91,17 @@ describe("1. a stale push never takes the newest push's GPUs", () => {
     },
   );
 
+  test.concurrent(
+    'with warm_start and supersede off, the pull request is not read (no pull-requests permission needed)',
+    async ({ loops, step, github }) => {
+      const gh = await github();
+      const emulator = await loops();
+      const result = await step({ inputs: launchInputs(emulator, { warm_start: false, supersede: false }), ...pr(7, SHA.A, { github: gh }) });
+      expect(result.code, result.stdout).toBe(0);
+      expect(gh.requests).toEqual([]);
+    },
+  );
+
   test.concurrent('a 403 on the pull request names the permission; the creation-order rule then applies', async ({ loops, step, github }) => {
     const gh = await github();
     const emulator = await loops();

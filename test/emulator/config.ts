@@ -8,6 +8,7 @@ import {
   DEFAULT_WAKE_MS,
 } from './defaults.js';
 import type { DeactivateInactive, EmulatorOptions, SamplerBaseUrl } from './options.js';
+import { STORY_NAMES, type StoryName } from './stories.js';
 import type { SupportedModel, TimelineStep } from './types.js';
 import { type FieldSpec, createRunSpecs } from './validation.js';
 
@@ -32,6 +33,7 @@ export interface Config {
   samplerBaseUrl: SamplerBaseUrl;
   wakeMs: number;
   scaleDownMsPerSecond: number;
+  story: StoryName | undefined;
 }
 
 export function defaultConfig(): Config {
@@ -56,6 +58,7 @@ export function defaultConfig(): Config {
     samplerBaseUrl: 'emulator',
     wakeMs: DEFAULT_WAKE_MS,
     scaleDownMsPerSecond: 0,
+    story: undefined,
   };
 }
 
@@ -104,6 +107,10 @@ function applyFacts(c: Config, o: Partial<EmulatorOptions>): void {
   if (o.wakeMs !== undefined) c.wakeMs = nonNegative('wakeMs', o.wakeMs);
   if (o.scaleDownMsPerSecond !== undefined) {
     c.scaleDownMsPerSecond = nonNegative('scaleDownMsPerSecond', o.scaleDownMsPerSecond);
+  }
+  if ('story' in o) {
+    if (o.story !== undefined && !STORY_NAMES.includes(o.story)) throw new Error(`story must be one of ${STORY_NAMES.join(', ')}`);
+    c.story = o.story;
   }
 }
 

@@ -6,6 +6,7 @@ import { DEAD_SAMPLER, TERMINAL_TRAINER } from './defaults.js';
 import { samplerStatus, touch, trainerStatus } from './lifecycle.js';
 import { type Resp, detail, validationError } from './responses.js';
 import { type DeploymentState, type RunState, type SamplerState, type World, newestFirst } from './store.js';
+import { type Story, logEntries, storyFor } from './stories.js';
 import { Track } from './timeline.js';
 import { validateObject } from './validation.js';
 
@@ -43,18 +44,20 @@ function findReusable(world: World, body: Record<string, unknown>, now: number):
   return d;
 }
 
-function newSampler(world: World, baseModel: string, c: Creation): SamplerState {
+function newSampler(world: World, baseModel: string, c: Creation, story: Story): SamplerState {
   const { store, config } = world;
+  const modelDeploymentId = store.newId();
   return {
     id: store.newId(),
     modelId: store.newId(),
-    modelDeploymentId: store.newId(),
+    modelDeploymentId,
     baseModel,
     createdAt: c.at,
     urlAt: c.at + config.samplerUrlDelayMs,
-    track: new Track(c.at, config.samplerTimeline),
+    track: new Track(c.at, story.sampler),
     email: c.email,
     adapters: [],
+    logs: logEntries(c.at, story.samplerLogs, `sampler-${modelDeploymentId}-0`),
   };
 }
 
@@ -62,21 +65,24 @@ function newDeployment(world: World, body: Record<string, unknown>, c: Creation)
   const { store, config } = world;
   const baseModel = body['base_model'] as string;
   const id = store.newId();
+  const path = typeof body['path'] === 'string' ? body['path'] : undefined;
+  const story = storyFor(config.story, { baseModel, checkpointPath: path, trainer: config.trainerTimeline, sampler: config.samplerTimeline });
   const d: DeploymentState = {
     id,
     baseModel,
     baseUrl: `https://model-${store.newId()}.api.baseten.co/environments/loops-trainer/sync`,
     createdAt: c.at,
     visibleAt: c.at + config.readAfterWriteMs,
-    track: new Track(c.at, config.trainerTimeline),
-    availability: body['availability_model'] === 'spot' ? 'spot' : 'dedicated',
+    track: new Track(c.at, story.trainer),
+    availability: story.availability ?? (body['availability_model'] === 'spot' ? 'spot' : 'dedicated'),
     nodeCount: num(body['replicas'], 1),
-    sampler: newSampler(world, baseModel, c),
+    sampler: newSampler(world, baseModel, c, story),
     runIds: [],
     email: c.email,
     lastUsed: c.at,
     scaleDownDelaySeconds: num(body['scale_down_delay_seconds'], 3600),
     idleHandled: undefined,
+    logs: logEntries(c.at, story.trainerLogs, `trainer-${id}-0`),
   };
   store.deployments.set(id, d);
   return d;

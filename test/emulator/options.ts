@@ -1,4 +1,6 @@
 /** The emulator's public API: its options, its fault specs, what it records and its handle. */
+import type { StoryName } from './stories.js';
+import type { LogLevel } from './store.js';
 import type { LoopsRun, SupportedModel, TimelineStep } from './types.js';
 
 export type FaultKind = 'status' | 'drop' | 'delay' | 'garbage' | 'html' | 'redirect' | 'transform';
@@ -77,6 +79,23 @@ export interface EmulatorOptions {
   wakeMs?: number;
   /** A deployment idle for scale_down_delay_seconds × this many ms scales to zero. Default 0 = never. */
   scaleDownMsPerSecond?: number;
+  /**
+   * The failure story of deployments created from now on (stories.ts): their status timelines
+   * and log lines. Undefined: the configured timelines, with a log line as each status begins.
+   */
+  story?: StoryName;
+}
+
+/** A log line a test adds to a run's trainer or sampler (emulator.addLogs). */
+export interface AddedLogLine {
+  message: string;
+  /** Default INFO; null: no level. */
+  level?: LogLevel | null;
+  replica?: string | null;
+  /** Server-clock ms; default now. */
+  atMs?: number;
+  /** Nanoseconds into that millisecond (lines with the same atMs and ns share one timestamp); default 0. */
+  ns?: number;
 }
 
 export interface RecordedRequest {
@@ -135,4 +154,6 @@ export interface Emulator {
   scaleToZero(runId: string): void;
   /** GPU accounting, one entry per deployment, oldest first. */
   deployments(): DeploymentUsage[];
+  /** Adds lines to the logs of the run's trainer (its Loops deployment) or sampler. */
+  addLogs(runId: string, target: 'trainer' | 'sampler', lines: AddedLogLine[]): void;
 }

@@ -2,6 +2,7 @@
 import { type Resp, detail } from './responses.js';
 import { RUN_ROUTES } from './routes-runs.js';
 import { INFRA_ROUTES } from './routes-infra.js';
+import { LOG_ROUTES } from './logs.js';
 import { SAMPLER_ROUTES } from './sampler.js';
 import type { World } from './store.js';
 
@@ -26,7 +27,7 @@ export interface Route {
   capabilitiesOnly?: boolean;
 }
 
-const ROUTES: Route[] = [...RUN_ROUTES, ...INFRA_ROUTES, ...SAMPLER_ROUTES];
+const ROUTES: Route[] = [...RUN_ROUTES, ...INFRA_ROUTES, ...LOG_ROUTES, ...SAMPLER_ROUTES];
 
 export function route(world: World, ctx: Ctx): Resp {
   for (const r of ROUTES) {

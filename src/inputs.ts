@@ -3,6 +3,7 @@
 
 import { PR_EVENTS } from './context.js';
 import { CONTROL_CHARS, FieldReader, type InputReader, show } from './fields.js';
+import { SHOW_LOGS, type ShowLogs } from './forensics/investigate.js';
 
 export type { InputReader } from './fields.js';
 export type WaitFor = 'none' | 'sampler' | 'trainer' | 'all';
@@ -48,6 +49,7 @@ export interface Settings extends Connection {
   adoptOnRerun: boolean;
   legKey: string;
   verifySampler: boolean;
+  showLogs: ShowLogs;
 }
 
 /** A Toggle for this event: `auto` is on for pull_request events. */
@@ -76,6 +78,7 @@ export const DEFAULTS = {
   warm_start: 'auto',
   adopt_on_rerun: 'true',
   verify_sampler: 'true',
+  show_logs: 'on_failure',
 } as const satisfies Record<string, string>;
 
 export type ParseResult<T> = { ok: true; settings: T; warnings: string[] } | { ok: false; errors: string[]; warnings: string[] };
@@ -146,6 +149,7 @@ export function parseInputs(read: InputReader, env: Record<string, string | unde
     adoptOnRerun: f.bool('adopt_on_rerun'),
     legKey: f.text('leg_key'),
     verifySampler: f.bool('verify_sampler'),
+    showLogs: f.oneOf('show_logs', SHOW_LOGS),
   };
   warnAboutCombinations(f, settings);
   if (f.errors.length > 0) return { ok: false, errors: f.errors, warnings: f.warnings };

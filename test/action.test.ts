@@ -53,8 +53,14 @@ describe('action.yml', () => {
     const evalHandoff = section('Eval handoff');
     const evalInputs = [...evalHandoff.matchAll(/^- `([a-z_]+)` \(default/gm)].map((m) => m[1] as string);
     const evalOutputs = listed((evalHandoff.split('New outputs:')[1] ?? '').split('\n- ')[0] ?? '');
-    expect([...rowNames(section('Inputs')), ...rowNames(lifeInputs), ...evalInputs].sort()).toEqual(Object.keys(SPEC_INPUTS).sort());
-    expect([...rowNames(section('Outputs')), ...listed(launchOutputs), ...evalOutputs].sort()).toEqual([...SPEC_OUTPUTS].sort());
+    // Failure forensics: an inputs table, then an outputs table.
+    const [forensicsInputs = '', forensicsOutputs = ''] = section('Failure forensics').split('| output |');
+    const forensicsIn = rowNames(forensicsInputs);
+    const forensicsOut = rowNames(forensicsOutputs);
+    expect([...rowNames(section('Inputs')), ...rowNames(lifeInputs), ...evalInputs, ...forensicsIn].sort()).toEqual(
+      Object.keys(SPEC_INPUTS).sort(),
+    );
+    expect([...rowNames(section('Outputs')), ...listed(launchOutputs), ...evalOutputs, ...forensicsOut].sort()).toEqual([...SPEC_OUTPUTS].sort());
     const stopNames = stopInputs
       .split('\n')
       .filter((l) => l.startsWith('| `'))

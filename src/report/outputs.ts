@@ -27,6 +27,7 @@ export const OUTPUT_NAMES = [
   'openai_base_url',
   'sampler_deployment_id',
   'sampler_model_id',
+  'failure_reason',
 ] as const;
 export type OutputName = (typeof OUTPUT_NAMES)[number];
 

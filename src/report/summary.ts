@@ -28,6 +28,8 @@ export interface SummaryData {
   timeToReadyMs?: number;
   /** The error, whole: a first line, then one problem per line (each "- …"). */
   message?: string;
+  /** The failure's cause, fix and logs, as HTML (src/forensics/render.ts). */
+  forensics?: string;
 }
 
 const NONE = '—';
@@ -74,12 +76,12 @@ export function renderSummary(data: SummaryData): string {
   const rows = summaryRows(data)
     .map(([k, v]) => `<tr><th align="left">${escapeHtml(k)}</th><td>${escapeHtml(v)}</td></tr>`)
     .join('');
-  return `<h3>Baseten Loops run</h3>\n<table>${rows}</table>\n${data.message ? renderMessage(data.message) : ''}`;
+  return `<h3>Baseten Loops run</h3>\n<table>${rows}</table>\n${data.message ? renderMessage(data.message) : ''}${data.forensics ?? ''}`;
 }
 
-/** The summary when the step stopped before its inputs were usable: status and the problems. */
-export function renderErrorSummary(message: string): string {
-  return `<h3>Baseten Loops run</h3>\n${renderMessage(message, 'Status: error. ')}`;
+/** The summary when the step stopped before its inputs were usable: status, the problems, and their cause. */
+export function renderErrorSummary(message: string, forensics = ''): string {
+  return `<h3>Baseten Loops run</h3>\n${renderMessage(message, 'Status: error. ')}${forensics}`;
 }
 
 /** One run the stop action looked at, and what it did. */

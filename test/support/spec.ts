@@ -41,6 +41,8 @@ export const SPEC_INPUTS: Record<string, string> = {
   leg_key: '',
   // Eval handoff.
   verify_sampler: 'true',
+  // Failure forensics.
+  show_logs: 'on_failure',
 };
 
 export const SPEC_OUTPUTS = [
@@ -67,6 +69,8 @@ export const SPEC_OUTPUTS = [
   'openai_base_url',
   'sampler_deployment_id',
   'sampler_model_id',
+  // Failure forensics.
+  'failure_reason',
 ];
 
 /** The stop action (stop/action.yml): input name → default as its action.yml declares it. */

@@ -9,7 +9,7 @@ import type { Clock } from '../core/retry.js';
 import type { LoopsClient } from '../loops/client.js';
 import type { Run } from '../loops/types.js';
 import { type Cause, classify } from './causes.js';
-import { type Gathered, fetchSampler, fetchTrainer } from './fetch.js';
+import { type FetchOptions, type Gathered, fetchSampler, fetchTrainer } from './fetch.js';
 import { type Printer, type Redact, formatLine, printLogs } from './render.js';
 import { LogStream } from './stream.js';
 
@@ -55,11 +55,12 @@ export async function investigate(f: Failure): Promise<Findings> {
 /** Both sources at once, within the one deadline. */
 function gather(client: LoopsClient, run: Run, f: Failure): Promise<Gathered[]> {
   const opts = { client, run, deadline: f.deadline, clock: f.clock };
-  return Promise.all([f.stream ? fromStream(f.stream, f.deadline) : fetchTrainer(opts), fetchSampler(opts)]);
+  return Promise.all([f.stream ? fromStream(f.stream, opts) : fetchTrainer(opts), fetchSampler(opts)]);
 }
 
-async function fromStream(stream: LogStream, deadline: number): Promise<Gathered> {
-  await stream.finish(deadline);
+/** The streamed lines; when the stream could not catch up, the newest lines read afresh (none of them was printed). */
+async function fromStream(stream: LogStream, opts: FetchOptions): Promise<Gathered> {
+  if (!(await stream.finish(opts.deadline)) && !stream.stopped) return fetchTrainer(opts);
   const lines = stream.recent();
   if (lines.length === 0 && stream.stopped) return { source: 'trainer', state: stream.stopped.state, why: stream.stopped.why };
   return { source: 'trainer', state: 'lines', lines, streamed: true };

@@ -33,6 +33,8 @@ const NS_PER_MS = 1_000_000n;
 const GIVE_UP_AFTER = 3;
 /** Looks for the deployment of a run without deployment_id before giving up. */
 const LOOKUPS = 3;
+/** Requests at the end of the wait to catch up with what is left (within the deadline). */
+const CATCH_UP = 5;
 
 const msOf = (line: LogLine): number => Number(BigInt(line.timestamp) / NS_PER_MS);
 const keyOf = (line: LogLine): string => [line.timestamp, line.replica ?? '', line.level ?? '', line.message].join('\u0000');
@@ -47,6 +49,8 @@ export class LogStream {
   private inFlight: Promise<void> | undefined;
   private failures = 0;
   private closed = false;
+  /** The last page was full: more lines may be waiting. */
+  private behind = false;
   /** The millisecond the next request starts from, and how often each line of it was printed. */
   private fromMs: number;
   private printedInFromMs = new Map<string, number>();
@@ -68,11 +72,23 @@ export class LogStream {
     this.inFlight = this.pull(this.opts.clock.now() + this.opts.timeoutMs).finally(() => (this.inFlight = undefined));
   }
 
-  /** The end of the wait: the request under way (if any) gets until `deadline`, then one last request catches up. */
-  async finish(deadline: number): Promise<void> {
+  /**
+   * The end of the wait: the request under way (if any) gets until `deadline`, then a few more
+   * catch up with what is left. True when every line up to now was printed.
+   */
+  async finish(deadline: number): Promise<boolean> {
     if (this.inFlight) await raceAbort(this.inFlight, AbortSignal.timeout(Math.max(0, deadline - this.opts.clock.now())));
-    if (!this.inFlight && !this.stopped) await this.pull(deadline);
+    for (let i = 0; i < CATCH_UP && !this.inFlight && !this.stopped && this.opts.clock.now() < deadline; i++) {
+      await this.pull(deadline);
+      if (!this.behind || this.failures > 0) break;
+    }
     this.closed = true;
+    return !this.inFlight && !this.behind && this.failures === 0 && !this.stopped;
+  }
+
+  /** Resolves once no request is under way. */
+  async idle(): Promise<void> {
+    await this.inFlight;
   }
 
   /** The newest lines seen, newest first. */
@@ -109,6 +125,7 @@ export class LogStream {
 
   /** Prints the page's new lines (oldest first) and moves the window on. */
   private take(page: LogLine[], from: number): void {
+    this.behind = page.length >= this.pageSize;
     let again = new Map(this.printedInFromMs);
     for (const line of page) {
       const ms = msOf(line);

@@ -89,15 +89,17 @@ export interface StopRow {
   runId: string;
   name: string;
   createdAt: string;
+  /** How long the run had been up when it was stopped (created_at → the server's now); empty if it was not stopped. */
+  upFor: string;
   why: string;
   did: string;
 }
 
 /** The stop action's summary: its status, every run it looked at and what it did, and any error. */
 export function renderStopSummary(status: string, rows: StopRow[], message?: string): string {
-  const head = '<tr><th>run</th><th>name</th><th>created</th><th>chosen because</th><th>what happened</th></tr>';
+  const head = '<tr><th>run</th><th>name</th><th>created</th><th>up for</th><th>chosen because</th><th>what happened</th></tr>';
   const body = rows
-    .map((r) => `<tr>${[r.runId, r.name, r.createdAt, r.why, r.did].map((v) => `<td>${escapeHtml(v || NONE)}</td>`).join('')}</tr>`)
+    .map((r) => `<tr>${[r.runId, r.name, r.createdAt, r.upFor, r.why, r.did].map((v) => `<td>${escapeHtml(v || NONE)}</td>`).join('')}</tr>`)
     .join('');
   const table = rows.length ? `<table>${head}${body}</table>\n` : message ? '' : '<p>No run matched the selectors.</p>\n';
   return `<h3>Baseten Loops: stop</h3>\n<p>Status: ${escapeHtml(status)}</p>\n${table}${message ? renderMessage(message) : ''}`;

@@ -92,6 +92,7 @@ const NARRATED = [
 describe('streaming trainer lines', () => {
   it('the first observation (the create answer) sends nothing; each poll at most one request', async () => {
     const s = await setup();
+    await s.stream.idle();
     expect(s.logRequests()).toBe(0);
     await s.poll();
     expect(s.logRequests()).toBe(1);

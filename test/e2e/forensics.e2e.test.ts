@@ -213,6 +213,24 @@ describe.concurrent('after a run exists, with nothing better', () => {
     expect(group(result.stdout, 'Trainer logs (last ')).toBeDefined();
   });
 
+  test('a cancellation with a logs route that hangs: logs get what is left of a few seconds, not request_timeout_seconds', async ({
+    loops,
+    step,
+  }) => {
+    const emulator = await loops({ samplerTimeline: [{ status: 'DEPLOYING' }] });
+    emulator.fault({ path: /\/logs$/, kind: 'delay', delayMs: 60_000, times: Infinity });
+    const result = await step({
+      inputs: inputs(emulator, { wait_timeout_seconds: 600, request_timeout_seconds: 30 }),
+      ...signalOn('Waiting up to', 'SIGINT'),
+    });
+    expect(result.outputs.status).toBe('cancelled');
+    expectCause(result, 'cancelled');
+    expect(requestsTo(emulator, 'POST', /\/deactivate$/)).toHaveLength(1);
+    expect(result.stdout).toMatch(/Trainer logs: could not be read \(.*timeout after [0-4](\.\d)?s\)/);
+    // The runner kills a cancelled step about 10 s after SIGINT: this one was long done by then.
+    expect(result.durationMs).toBeLessThan(8_000);
+  });
+
   test('a run without deployments (serverless): said, not failed; no logs request', async ({ loops, step }) => {
     const emulator = await loops({ deploymentIdOnRuns: false, samplerTimeline: [{ status: 'DEPLOYING', ms: 60 }, { status: 'FAILED' }] });
     const serverless = (body: unknown): unknown => {

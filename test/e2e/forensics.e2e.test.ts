@@ -7,30 +7,13 @@
 
 import { describe, expect } from 'vitest';
 import { CAUSES, type FailureReason } from '../../src/forensics/causes.js';
-import type { Emulator, EmulatorOptions, StoryName } from '../emulator/server.js';
-import { type Step, annotations, requestsTo, signalOn, stepTest } from '../support/e2e.js';
-import { type FakeGithub, startFakeGithub } from './tools.js';
+import type { Emulator, StoryName } from '../emulator/server.js';
+import { type Step, annotations, requestsTo, signalOn } from '../support/e2e.js';
+import { KEY, SHA, TOKEN, commentsOn, lifeTest, pr } from './life.js';
+import type { FakeGithub } from './tools.js';
 
-const KEY = 'loops-e2e-forensics-key-3d8e';
-const TOKEN = 'ghs_forensicsFakeToken0123456789abc';
-const FAST: EmulatorOptions = {
-  apiKeys: [KEY],
-  samplerTimeline: [{ status: 'DEPLOYING', ms: 60 }, { status: 'ACTIVE' }],
-  trainerTimeline: [{ status: 'CREATED', ms: 40 }, { status: 'DEPLOYING', ms: 60 }, { status: 'RUNNING' }],
-};
-
-const test = stepTest(FAST).extend<{ github: () => Promise<FakeGithub> }>({
-  // eslint-disable-next-line no-empty-pattern
-  github: async ({}, use) => {
-    const started: FakeGithub[] = [];
-    await use(async () => {
-      const fake = await startFakeGithub();
-      started.push(fake);
-      return fake;
-    });
-    await Promise.all(started.map((g) => g.close()));
-  },
-});
+// The emulator's GitHub side comes with lifeTest (`github()`); its defaults are short timelines.
+const test = lifeTest;
 
 type Inputs = Record<string, string | number | boolean>;
 const inputs = (emulator: Emulator, extra: Inputs = {}): Inputs => ({
@@ -45,13 +28,8 @@ const inputs = (emulator: Emulator, extra: Inputs = {}): Inputs => ({
 });
 
 /** A pull_request event of PR 7, commenting through the fake GitHub. */
-function onPullRequest(github: FakeGithub) {
-  return {
-    env: { GITHUB_EVENT_NAME: 'pull_request', GITHUB_API_URL: github.url, GITHUB_REF: 'refs/pull/7/merge' },
-    event: { number: 7, pull_request: { number: 7, head: { sha: `abcdef1${'0'.repeat(33)}` } } },
-  };
-}
-const comment = (github: FakeGithub): string => github.comments.get('acme/finetune#7')?.at(-1)?.body ?? '';
+const onPullRequest = (github: FakeGithub) => pr(7, SHA.A, { apiUrl: github.url });
+const comment = (github: FakeGithub): string => commentsOn(github, 7).at(-1) ?? '';
 
 /** What a reader sees of HTML: tags gone, entities decoded, the zero-width spaces that break mentions removed. */
 const plain = (html: string): string =>

@@ -11,11 +11,13 @@ import { type Resp, detail, json, validationError } from './responses.js';
 import type { Ctx, Route } from './router.js';
 import type { DeploymentState, LogEntry, LogLevel, World } from './store.js';
 import type { ValidationErrorItem } from './types.js';
+import { type FieldSpec, validateValue } from './validation.js';
 
 const LEVELS: readonly LogLevel[] = ['DEBUG', 'INFO', 'WARNING', 'ERROR'];
 const DEFAULT_SPAN_MS = 30 * 60_000;
 const MAX_SPAN_MS = 7 * 24 * 3600_000;
 const NS_PER_MS = 1_000_000n;
+const LIMIT: FieldSpec = { name: 'limit', kind: 'integer', ge: 1, le: 1000 };
 
 export interface LogQuery {
   start: number;
@@ -65,23 +67,9 @@ export function readLogQuery(q: URLSearchParams, now: number): { ok: true; query
   const startGiven = integer(q, 'start_epoch_millis', errors);
   const endGiven = integer(q, 'end_epoch_millis', errors);
   const limit = integer(q, 'limit', errors) ?? 500;
-  if (q.has('limit') && limit < 1) {
-    errors.push({
-      type: 'greater_than_equal',
-      loc: ['query', 'limit'],
-      msg: 'Input should be greater than or equal to 1',
-      input: q.get('limit'),
-      ctx: { ge: 1 },
-    });
-  } else if (limit > 1000) {
-    errors.push({
-      type: 'less_than_equal',
-      loc: ['query', 'limit'],
-      msg: 'Input should be less than or equal to 1000',
-      input: q.get('limit'),
-      ctx: { le: 1000 },
-    });
-  }
+  // The API's bounds, checked by the same validation as request bodies (pydantic's ge/le).
+  const limitError = q.has('limit') ? validateValue(LIMIT, limit, ['query', 'limit']) : undefined;
+  if (limitError) errors.push(limitError);
   const direction = oneOf(q, 'direction', ['asc', 'desc'] as const, errors) ?? 'asc';
   const minLevel = oneOf(q, 'min_level', LEVELS, errors) ?? null;
   if (errors.length > 0) return { ok: false, resp: validationError(errors) };

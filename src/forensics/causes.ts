@@ -3,6 +3,10 @@
 // their logs), what it means and the fix. The first row that matches decides, so the rows go from
 // the surest evidence (the step was cancelled, an error the API gave, a status) to the weakest (a
 // log line, a timeout); nothing matched is `unknown`. Every pattern that classifies lives here.
+// Assumed (unpublished): how Baseten's trainers and samplers word these failures in their logs
+// (PyTorch's "CUDA out of memory", Kubernetes' "CrashLoopBackOff", a preemption notice, a checkpoint
+// that fails to load), and the `details.reason` codes beside loops_capacity (the capabilities'
+// enablement reasons loops_not_enabled and needs_approval, assumed to be sent as error reasons too).
 
 import { ApiError, RetriesExhaustedError, errorMessage } from '../core/errors.js';
 import type { LogLine } from '../loops/types.js';

@@ -4,6 +4,8 @@
 // millisecond of the last line printed (the API's window is in ms, timestamps in ns), and the lines
 // of that millisecond already printed are recognised and skipped — counted, so that two identical
 // lines are both printed once. A full page continues from where it stopped, so no line is skipped.
+// Assumed (unpublished): start_epoch_millis is inclusive, by the millisecond of a line's timestamp
+// (were it exclusive, re-reading that millisecond would only find nothing to skip).
 // Limit: a line the server indexes late, with a time before the last one printed, is not shown.
 
 import { raceAbort } from '../core/abort.js';

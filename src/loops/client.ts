@@ -143,7 +143,11 @@ export class LoopsClient {
     return this.call({ operation: 'get trainer logs', method: 'GET', path, parse: parseLogs }, opts);
   }
 
-  /** A sampler's logs: it is an ordinary Baseten model deployment (sampler.model_id, sampler.deployment_id). */
+  /**
+   * A sampler's logs: it is an ordinary Baseten model deployment (sampler.model_id, sampler.deployment_id).
+   * Assumed (unpublished): the route takes the trainer route's window, direction and limit and answers
+   * the same shape; the reference names the route, the API description does not have it.
+   */
   getSamplerLogs(modelId: string, deploymentId: string, query: LogQuery, opts: CallOptions = {}): Promise<LogLine[]> {
     const path = `/v1/models/${enc(modelId)}/deployments/${enc(deploymentId)}/logs${logQuery(query)}`;
     return this.call({ operation: 'get sampler logs', method: 'GET', path, parse: parseLogs }, opts);

@@ -4,7 +4,8 @@
  * deployment's). Query as the API describes it: start_epoch_millis (default 30 minutes before
  * the end), end_epoch_millis (default now), a window of at most 7 days, direction asc|desc,
  * limit 1..1000 (default 500), min_level (drops lines without a level). Timestamps are epoch
- * nanoseconds as strings. A line is served once its time has come (the server clock).
+ * nanoseconds as strings. A line is served once its time has come (the server clock). Not
+ * documented, so chosen here: direction defaults to asc, and start and end are inclusive.
  */
 import { visible } from './routes-runs.js';
 import { type Resp, detail, json, validationError } from './responses.js';

@@ -1,11 +1,13 @@
 // The README's inputs and outputs tables, generated from action.yml and stop/action.yml.
 // `npm run docs` rewrites every block between `<!-- table:<file>:<inputs|outputs> -->` and
-// `<!-- /table -->`; test/readme.test.ts checks that the README is what this writes.
+// `<!-- /table -->`; test/readme.test.ts checks that the README is what this writes. It also
+// regenerates the failure causes in README.md and docs/troubleshooting.md (scripts/causes-doc.ts).
 
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
+import { withCauses } from './causes-doc.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -46,9 +48,14 @@ export function withTables(readme: string): string {
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const path = join(ROOT, 'README.md');
-  const before = readFileSync(path, 'utf8');
-  const after = withTables(before);
-  writeFileSync(path, after);
-  console.log(after === before ? 'README.md tables were up to date' : 'README.md tables regenerated');
+  for (const [file, generate] of [
+    ['README.md', (text: string) => withCauses(withTables(text))],
+    ['docs/troubleshooting.md', withCauses],
+  ] as const) {
+    const path = join(ROOT, file);
+    const before = readFileSync(path, 'utf8');
+    const after = generate(before);
+    writeFileSync(path, after);
+    console.log(after === before ? `${file} tables were up to date` : `${file} tables regenerated`);
+  }
 }

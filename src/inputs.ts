@@ -2,6 +2,7 @@
 // collected so that the user sees all of them at once, each naming its input.
 
 import { CONTROL_CHARS, FieldReader, type InputReader, show } from './fields.js';
+import { SHOW_LOGS, type ShowLogs } from './forensics/investigate.js';
 
 export type { InputReader } from './fields.js';
 export type WaitFor = 'none' | 'sampler' | 'trainer' | 'all';
@@ -50,6 +51,7 @@ export interface Settings extends Connection {
   legKey: string;
   verifySampler: boolean;
   scope: Scope;
+  showLogs: ShowLogs;
 }
 
 /** A Toggle for this event: `auto` is on when the event is about a pull request (context.ts pullRequestOf). */
@@ -79,6 +81,7 @@ export const DEFAULTS = {
   adopt_on_rerun: 'true',
   verify_sampler: 'true',
   scope: 'auto',
+  show_logs: 'on_failure',
 } as const satisfies Record<string, string>;
 
 export type ParseResult<T> = { ok: true; settings: T; warnings: string[] } | { ok: false; errors: string[]; warnings: string[] };
@@ -150,6 +153,7 @@ export function parseInputs(read: InputReader, env: Record<string, string | unde
     legKey: f.text('leg_key'),
     verifySampler: f.bool('verify_sampler'),
     scope: f.oneOf('scope', ['auto', 'serverless', 'deployment']),
+    showLogs: f.oneOf('show_logs', SHOW_LOGS),
   };
   warnAboutCombinations(f, settings);
   if (f.errors.length > 0) return { ok: false, errors: f.errors, warnings: f.warnings };

@@ -18,7 +18,8 @@ import { preflight } from './preflight.js';
 import { OUTPUT_NAMES, Outputs } from './report/outputs.js';
 import { identityOf, writeRunName } from './run-name.js';
 import { samplerAsker } from './sampler.js';
-import { type CreateIntent, type LaunchState, USER_AGENT, makeClient, maskSecrets, policyOf, saveLaunchState } from './shared.js';
+import { type CreateIntent, type LaunchState, USER_AGENT, makeClient, maskSecrets, policyOf, redact, saveLaunchState } from './shared.js';
+import { streamLogs } from './forensics/investigate.js';
 import { type Deps, type StepRecord, describeWith, fail, finish } from './step.js';
 import { waitForReady } from './wait.js';
 
@@ -174,6 +175,10 @@ async function waitUntilReady(step: StepRecord, deps: Deps, client: LoopsClient,
   const answers = settings.verifySampler && settings.waitFor !== 'trainer' ? ', and the sampler to answer GET /v1/models' : '';
   const noTrainer = settings.waitFor !== 'sampler' && detectMode(run) === 'serverless' ? ' (a serverless run has no trainer to wait for)' : '';
   log.info(`Waiting up to ${settings.waitTimeoutSeconds}s for ${what}${answers}${noTrainer}`);
+  const timeoutMs = settings.requestTimeoutSeconds * 1000;
+  const redactIt = (text: string): string => redact(text, deps.secrets);
+  const stream = settings.showLogs === 'always' ? streamLogs({ client, run, clock, timeoutMs, log, redact: redactIt }) : undefined;
+  step.stream = stream;
   const waited = (step.waited = await waitForReady({
     client,
     waitFor: settings.waitFor,
@@ -183,8 +188,10 @@ async function waitUntilReady(step: StepRecord, deps: Deps, client: LoopsClient,
     clock,
     signal,
     log,
-    onObservation: (obs) =>
-      outputs.set({ ...deps.describe(obs.run), ...(obs.trainerStatus !== undefined ? { trainer_status: obs.trainerStatus } : {}) }),
+    onObservation: (obs) => {
+      outputs.set({ ...deps.describe(obs.run), ...(obs.trainerStatus !== undefined ? { trainer_status: obs.trainerStatus } : {}) });
+      stream?.observe(obs.run);
+    },
     askSampler: settings.verifySampler
       ? samplerAsker({ ...settings, timeoutMs: settings.requestTimeoutSeconds * 1000, userAgent: USER_AGENT, log })
       : undefined,
@@ -192,6 +199,7 @@ async function waitUntilReady(step: StepRecord, deps: Deps, client: LoopsClient,
   step.run = waited.run;
   if (waited.model) outputs.set({ sampler_model: waited.model });
   if (waited.outcome === 'ready') {
+    await stream?.finish(clock.now() + timeoutMs);
     step.status = 'ready';
     log.info(`Run ${run.id} is ready after ${Math.round(waited.elapsedMs / 1000)}s; sampler ${waited.run.sampler?.baseUrl ?? ''}`);
     return;

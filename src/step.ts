@@ -1,6 +1,7 @@
 // What the launch step learned (one record, filled in as it goes), and how the step ends: the
-// failure path (a run that exists is stopped when deactivate_on_failure says so), the
-// duplicate sweep after a re-send, and the report (status output, summary, comment).
+// failure path (a run that exists is stopped when deactivate_on_failure says so, then its logs
+// are read and the cause named), the duplicate sweep after a re-send, and the report (status and
+// failure_reason outputs, summary, comment).
 
 import * as core from '@actions/core';
 import type { GithubContext } from './context.js';
@@ -8,6 +9,10 @@ import { CancelledError, CapacityError, RunFailure, errorMessage } from './core/
 import type { Log } from './core/log.js';
 import type { Clock } from './core/retry.js';
 import { neutralise } from './core/text.js';
+import { classify } from './forensics/causes.js';
+import { type Findings, actionsPrinter, investigate } from './forensics/investigate.js';
+import { causeText, renderFindings } from './forensics/render.js';
+import type { LogStream } from './forensics/stream.js';
 import type { Settings } from './inputs.js';
 import { type CreatedRun, type SessionChoice, sweepDuplicates } from './launch.js';
 import type { CreateRunBody, LoopsClient } from './loops/client.js';
@@ -44,7 +49,11 @@ export interface StepRecord {
   waited?: WaitResult;
   /** What warm start did: asked to reuse a run, or why it was skipped (for the summary and comment). */
   warmStart?: string;
+  /** show_logs: always — the trainer's lines streamed while waiting. */
+  stream?: LogStream;
   message?: string;
+  /** Set by the failure path: the cause, and the logs read. */
+  findings?: Findings;
 }
 
 export interface Deps {
@@ -66,6 +75,7 @@ export function describeWith(seeMode: (run: Run) => string): Deps['describe'] {
 }
 
 export async function fail(step: StepRecord, error: unknown, deps: Deps): Promise<void> {
+  const began = deps.clock.now();
   let text = errorMessage(error);
   if (error instanceof RunFailure) step.status = error.status;
   else if (error instanceof CancelledError) step.status = 'cancelled';
@@ -75,7 +85,38 @@ export async function fail(step: StepRecord, error: unknown, deps: Deps): Promis
     text += `. ${await stopAfterFailure(step, deps.log, step.client, step.settings, step.run)}`;
   }
   step.message = redact(text, deps.secrets);
-  core.setFailed(neutralise(step.message));
+  step.findings = await findOut(step, error, deps, began);
+  core.setFailed(neutralise(`${step.message}\n${redact(causeText(step.findings.cause), deps.secrets)}`));
+}
+
+/**
+ * The cause, with the run's logs when show_logs asks for them: one request timeout for both
+ * logs routes; after a cancellation (the runner kills the step about 10 s after SIGINT), what is
+ * left of HURRY's time once the run was stopped.
+ */
+async function findOut(step: StepRecord, error: unknown, deps: Deps, began: number): Promise<Findings> {
+  const { settings, run, waited } = step;
+  const timeoutMs = (settings?.requestTimeoutSeconds ?? 0) * 1000;
+  const deadline = step.status === 'cancelled' ? began + Math.min(HURRY.timeoutMs, timeoutMs) : deps.clock.now() + timeoutMs;
+  const lookInto = investigate({
+    status: step.status,
+    error,
+    run,
+    client: step.client,
+    showLogs: settings?.showLogs ?? 'never',
+    trainerStatus: waited?.trainerStatus,
+    samplerStatus: waited?.samplerStatus ?? run?.sampler?.status,
+    stream: step.stream,
+    deadline,
+    clock: deps.clock,
+    redact: (text) => redact(text, deps.secrets),
+    printer: actionsPrinter(deps.log),
+  });
+  // A fault in reading the evidence must not take the real error's place.
+  return lookInto.catch((fault: unknown) => {
+    deps.log.debug(`failure forensics: ${errorMessage(fault)}`);
+    return { cause: classify({ status: step.status, error }), gathered: [] };
+  });
 }
 
 /**
@@ -109,7 +150,7 @@ async function stopAfterFailure(step: StepRecord, log: Log, client: LoopsClient,
 }
 
 export async function finish(step: StepRecord, deps: Deps): Promise<void> {
-  deps.outputs.set({ status: step.status });
+  deps.outputs.set({ status: step.status, failure_reason: step.findings?.cause.reason ?? '' });
   // For the post step: a run whose main step never got here (killed while cancelling) is stopped there.
   saveLaunchState({ status: step.status });
   const { client, run, body, created, settings, intent } = step;
@@ -117,14 +158,16 @@ export async function finish(step: StepRecord, deps: Deps): Promise<void> {
     const timeoutMs = settings.requestTimeoutSeconds * 1000;
     await sweepDuplicates(client, run, body, { ...deps, intent, policy: policyOf(settings), resentAt: created.resentAt, timeoutMs });
   }
-  await report(step, deps.log);
+  await report(step, deps);
   client?.dispose();
 }
 
-async function report(step: StepRecord, log: Log): Promise<void> {
-  const { settings, ctx, run } = step;
+async function report(step: StepRecord, { log, secrets }: Deps): Promise<void> {
+  const { settings, ctx, run, findings } = step;
+  const forensics = (where: 'summary' | 'comment'): string | undefined =>
+    findings && renderFindings(findings.cause, findings.gathered, where, (text) => redact(text, secrets));
   if (!settings) {
-    if (step.message) await writeSummary(renderErrorSummary(step.message));
+    if (step.message) await writeSummary(renderErrorSummary(step.message, forensics('summary')));
     return;
   }
   const data = {
@@ -144,9 +187,10 @@ async function report(step: StepRecord, log: Log): Promise<void> {
     message: step.message,
     notes: step.notes,
   };
-  await writeSummary(renderSummary({ ...data, timeToReadyMs: step.status === 'ready' ? step.waited?.elapsedMs : undefined }));
+  const timeToReadyMs = step.status === 'ready' ? step.waited?.elapsedMs : undefined;
+  await writeSummary(renderSummary({ ...data, timeToReadyMs, forensics: forensics('summary') }));
   if (settings.commentOnPr && !settings.dryRun && ctx && step.identity) {
-    const comment = { ...data, leg: step.identity.leg, runs: step.runs };
+    const comment = { ...data, leg: step.identity.leg, runs: step.runs, forensics: forensics('comment') };
     await upsertComment(ctx, settings.githubToken, comment, log, settings.requestTimeoutSeconds * 1000);
   }
 }

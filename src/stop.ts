@@ -8,7 +8,7 @@ import { type GithubContext, readContext } from './context.js';
 import { ApiError, RetriesExhaustedError, UserError, errorMessage } from './core/errors.js';
 import { type Log, actionsLog } from './core/log.js';
 import { type Clock, realClock } from './core/retry.js';
-import { neutralise } from './core/text.js';
+import { formatDuration, neutralise } from './core/text.js';
 import { type RunsView, holderOf, listRunsView, unchecked, uncheckedNote } from './holders.js';
 import { ourRuns } from './lifecycle.js';
 import type { LoopsClient } from './loops/client.js';
@@ -63,7 +63,7 @@ export async function runStop(options: StopOptions = {}): Promise<void> {
     outputs.set({ selected_run_ids: selected.map((r) => r.id).join(' ') });
     if (settings.dryRun) {
       status = 'dry_run';
-      rows = choices.map((c) => row(c, c.holder ? 'would stop' : 'not live: nothing to stop'));
+      rows = choices.map((c) => row(c, c.holder ? 'would stop' : 'not live: nothing to stop', undefined));
       log.info(`Dry run: would stop ${selected.length ? selected.map((r) => r.id).join(', ') : 'nothing'}`);
       return;
     }
@@ -77,7 +77,8 @@ export async function runStop(options: StopOptions = {}): Promise<void> {
           : c.run
             ? 'not live: nothing to stop'
             : 'not found: already gone';
-    rows = choices.map((c) => row(c, outcome(c)));
+    const now = client.serverNow().ms;
+    rows = choices.map((c) => row(c, outcome(c), now));
     const { stopped, already, failed } = sortOut(choices, results);
     outputs.set({ stopped_run_ids: stopped.join(' '), already_stopped_run_ids: already.join(' '), failed_run_ids: failed.join(' ') });
     status = failed.length ? 'partial' : stopped.length ? 'stopped' : 'nothing_to_stop';
@@ -203,7 +204,11 @@ async function stopAll(client: LoopsClient, runs: Run[], log: Log): Promise<Map<
   return results;
 }
 
-function row(choice: Choice, did: string): StopRow {
+/** A row of the summary; `now` (the server's clock, ms) is given once runs were stopped, for how long each stopped one was up. */
+function row(choice: Choice, did: string, now: number | undefined): StopRow {
   const via = choice.holder && choice.holder.id !== choice.id ? ` (its continuation ${choice.holder.id})` : '';
-  return { runId: choice.id, name: choice.run?.name ?? '', createdAt: choice.run?.createdAt ?? '', why: choice.why, did: `${did}${via}` };
+  const createdAt = choice.run?.createdAt ?? '';
+  const created = Date.parse(createdAt);
+  const upFor = now !== undefined && did.startsWith('stopped') && !Number.isNaN(created) ? formatDuration(now - created) : '';
+  return { runId: choice.id, name: choice.run?.name ?? '', createdAt, upFor, why: choice.why, did: `${did}${via}` };
 }

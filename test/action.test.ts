@@ -55,11 +55,12 @@ describe('action.yml', () => {
     const evalOutputs = listed((evalHandoff.split('New outputs:')[1] ?? '').split('\n- ')[0] ?? '');
     // A later section's tables: the one whose header starts with `| input |`, and the one with `| output |`.
     const table = (text: string, head: string): string => text.split('\n\n').find((block) => block.trim().startsWith(`| ${head} |`)) ?? '';
-    const modes = section('Availability modes');
-    expect([...rowNames(section('Inputs')), ...rowNames(lifeInputs), ...evalInputs, ...rowNames(table(modes, 'input'))].sort()).toEqual(
+    const [modes, forensics] = [section('Availability modes'), section('Failure forensics')];
+    const later = (head: string): string[] => [...rowNames(table(modes, head)), ...rowNames(table(forensics, head))];
+    expect([...rowNames(section('Inputs')), ...rowNames(lifeInputs), ...evalInputs, ...later('input')].sort()).toEqual(
       Object.keys(SPEC_INPUTS).sort(),
     );
-    expect([...rowNames(section('Outputs')), ...listed(launchOutputs), ...evalOutputs, ...rowNames(table(modes, 'output'))].sort()).toEqual(
+    expect([...rowNames(section('Outputs')), ...listed(launchOutputs), ...evalOutputs, ...later('output')].sort()).toEqual(
       [...SPEC_OUTPUTS].sort(),
     );
     const stopNames = stopInputs

@@ -101,6 +101,28 @@ describe('new emulator answers through prism proxy --errors', () => {
     }
   });
 
+  it('trainer logs: the answer and its window pass (the sampler logs route is not in the description)', async () => {
+    emulator.configure({ story: 'oom' });
+    try {
+      const sessionId = clean(await viaPrism.post<{ session: { id: string } }>('/v1/loops/sessions', {})).body.session.id;
+      const run = clean(await viaPrism.post<{ run: LoopsRun }>('/v1/loops/runs', { session_id: sessionId, base_model: 'Qwen/Qwen3-8B' })).body
+        .run;
+      clock.advance(1_000);
+      const since = Date.parse(run.created_at);
+      const res = clean(
+        await viaPrism.get<{ logs: Array<{ timestamp: string; level: string | null }> }>(
+          `/v1/loops/deployments/${run.deployment_id ?? ''}/logs?start_epoch_millis=${since}&direction=desc&limit=50&min_level=INFO`,
+        ),
+      );
+      expect(res.status).toBe(200);
+      expect(res.body.logs.map((l) => l.level)).toContain('ERROR');
+      expect(res.body.logs[0]?.timestamp).toMatch(/^\d{19}$/);
+      expect(violationLines(prism.log())).toEqual([]);
+    } finally {
+      emulator.configure({ story: undefined });
+    }
+  });
+
   it('Prism cannot read a body that starts with a BOM (500 FetchError): bom tests must not go through Prism', async () => {
     emulator.configure({ bom: true });
     try {

@@ -171,6 +171,13 @@ describe('parseInputs', () => {
     expect(result.warnings.join('\n')).toMatch(/reuse_from_session_id is deprecated/);
   });
 
+  it('show_logs: on_failure by default, always or never (any case); anything else names the input', () => {
+    expect(ok({}).showLogs).toBe('on_failure');
+    expect(ok({ show_logs: 'Always' }).showLogs).toBe('always');
+    expect(ok({ show_logs: 'never' }).showLogs).toBe('never');
+    expect(errors({ show_logs: 'on-failure' })).toEqual(['show_logs: must be one of on_failure, always, never (got "on-failure")']);
+  });
+
   it('declares the same defaults as action.yml', async () => {
     const { readActionYml } = await import('./support/runner.js');
     const yml = readActionYml();

@@ -5,6 +5,17 @@ export function formatSeconds(ms: number): string {
   return `${Number.isInteger(s) ? s : s.toFixed(1)}s`;
 }
 
+/** A long duration for people: "2d 03h", "1h 05m", "12m 03s", "45s" (never negative). */
+export function formatDuration(ms: number): string {
+  const s = Math.max(0, Math.floor(ms / 1000));
+  const [d, h, m] = [Math.floor(s / 86_400), Math.floor(s / 3600) % 24, Math.floor(s / 60) % 60];
+  const two = (n: number): string => String(n).padStart(2, '0');
+  if (d > 0) return `${d}d ${two(h)}h`;
+  if (h > 0) return `${h}h ${two(m)}m`;
+  if (m > 0) return `${m}m ${two(s % 60)}s`;
+  return `${s}s`;
+}
+
 const LINE_BREAKS = /\r\n|[\r\n\u0085\u2028\u2029]/;
 
 /**

@@ -8,6 +8,7 @@ import { withRetry } from '../core/retry.js';
 import { interpret, scrub } from './answers.js';
 import { Transport } from './http.js';
 import { type Checkpoint, type SupportedModel, parseCapabilities, parseCheckpoints } from './catalog.js';
+import { type LogLevel, type LogLine, parseLogs } from './logs.js';
 import {
   type Deployment,
   type ListedDeployment,
@@ -59,6 +60,19 @@ export interface Hurry {
 export interface CallOptions {
   signal?: AbortSignal;
   hurry?: Hurry;
+}
+
+/** The window and page of a logs request (both logs routes take the same). */
+export interface LogQuery {
+  /** Epoch ms; the API's default is 30 minutes before the end. */
+  startMs?: number;
+  /** Epoch ms; the API's default is now. */
+  endMs?: number;
+  direction?: 'asc' | 'desc';
+  /** 1..1000; the API's default is 500. */
+  limit?: number;
+  /** The API then drops lines without a level. */
+  minLevel?: LogLevel;
 }
 
 /** Which of the caller's runs GET /v1/loops/runs returns. */
@@ -124,6 +138,22 @@ export class LoopsClient {
     return deploymentOf(run, await this.listDeployments(opts));
   }
 
+  /** A trainer's logs: those of the run's Loops deployment. */
+  getTrainerLogs(deploymentId: string, query: LogQuery, opts: CallOptions = {}): Promise<LogLine[]> {
+    const path = `/v1/loops/deployments/${enc(deploymentId)}/logs${logQuery(query)}`;
+    return this.call({ operation: 'get trainer logs', method: 'GET', path, parse: parseLogs }, opts);
+  }
+
+  /**
+   * A sampler's logs: it is an ordinary Baseten model deployment (sampler.model_id, sampler.deployment_id).
+   * Assumed (unpublished): the route takes the trainer route's window, direction and limit and answers
+   * the same shape; the reference names the route, the API description does not have it.
+   */
+  getSamplerLogs(modelId: string, deploymentId: string, query: LogQuery, opts: CallOptions = {}): Promise<LogLine[]> {
+    const path = `/v1/models/${enc(modelId)}/deployments/${enc(deploymentId)}/logs${logQuery(query)}`;
+    return this.call({ operation: 'get sampler logs', method: 'GET', path, parse: parseLogs }, opts);
+  }
+
   deactivateRun(runId: string, opts: CallOptions = {}): Promise<string> {
     const path = `/v1/loops/runs/${enc(runId)}/deactivate`;
     return this.call({ operation: 'deactivate run', method: 'POST', path, parse: parseDeactivated }, opts);
@@ -179,4 +209,14 @@ export function deploymentOf(run: Pick<Run, 'id' | 'sampler'>, deployments: List
 
 function enc(value: string): string {
   return encodeURIComponent(value);
+}
+
+function logQuery(query: LogQuery): string {
+  const q = new URLSearchParams();
+  if (query.startMs !== undefined) q.set('start_epoch_millis', String(Math.floor(query.startMs)));
+  if (query.endMs !== undefined) q.set('end_epoch_millis', String(Math.floor(query.endMs)));
+  if (query.direction) q.set('direction', query.direction);
+  if (query.limit !== undefined) q.set('limit', String(query.limit));
+  if (query.minLevel) q.set('min_level', query.minLevel);
+  return q.size ? `?${q.toString()}` : '';
 }

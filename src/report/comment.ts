@@ -39,6 +39,8 @@ export interface CommentData {
   mode?: string;
   warmStart?: string;
   message?: string;
+  /** The failure's cause, fix and logs, as HTML (src/forensics/render.ts). */
+  forensics?: string;
   /** This pull request's runs of this slot, newest first. */
   runs?: RunRow[];
 }
@@ -140,6 +142,7 @@ export function renderComment(ctx: CommentContext, data: CommentData): string {
     '|---|---|',
     ...rows.map(([k, v]) => `| ${k} | ${v} |`),
     ...(problems.length ? ['', ...problems.map((line) => cell(line))] : []),
+    ...(data.forensics ? ['', data.forensics.trimEnd()] : []),
     ...(data.runs?.length ? ['', renderRuns(data.runs)] : []),
     '',
   ].join('\n');

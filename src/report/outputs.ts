@@ -28,6 +28,7 @@ export const OUTPUT_NAMES = [
   'sampler_deployment_id',
   'sampler_model_id',
   'mode',
+  'failure_reason',
 ] as const;
 export type OutputName = (typeof OUTPUT_NAMES)[number];
 

@@ -34,6 +34,8 @@ export interface SummaryData {
   message?: string;
   /** What the run's life in a pull request could not do, or did not do, and why. */
   notes?: string[];
+  /** The failure's cause, fix and logs, as HTML (src/forensics/render.ts). */
+  forensics?: string;
 }
 
 const NONE = '—';
@@ -83,12 +85,12 @@ export function renderSummary(data: SummaryData): string {
     .map(([k, v]) => `<tr><th align="left">${escapeHtml(k)}</th><td>${escapeHtml(v)}</td></tr>`)
     .join('');
   const notes = data.notes?.length ? `<p>Notes:</p>\n<ul>${data.notes.map((n) => `<li>${escapeHtml(n)}</li>`).join('')}</ul>\n` : '';
-  return `<h3>Baseten Loops run</h3>\n<table>${rows}</table>\n${data.message ? renderMessage(data.message) : ''}${notes}`;
+  return `<h3>Baseten Loops run</h3>\n<table>${rows}</table>\n${data.message ? renderMessage(data.message) : ''}${data.forensics ?? ''}${notes}`;
 }
 
-/** The summary when the step stopped before its inputs were usable: status and the problems. */
-export function renderErrorSummary(message: string): string {
-  return `<h3>Baseten Loops run</h3>\n${renderMessage(message, 'Status: error. ')}`;
+/** The summary when the step stopped before its inputs were usable: status, the problems, and their cause. */
+export function renderErrorSummary(message: string, forensics = ''): string {
+  return `<h3>Baseten Loops run</h3>\n${renderMessage(message, 'Status: error. ')}${forensics}`;
 }
 
 /** One run the stop action looked at, and what it did. */
@@ -96,15 +98,17 @@ export interface StopRow {
   runId: string;
   name: string;
   createdAt: string;
+  /** How long the run had been up when it was stopped (created_at → the server's now); empty if it was not stopped. */
+  upFor: string;
   why: string;
   did: string;
 }
 
 /** The stop action's summary: its status, every run it looked at and what it did, and any error. */
 export function renderStopSummary(status: string, rows: StopRow[], message?: string): string {
-  const head = '<tr><th>run</th><th>name</th><th>created</th><th>chosen because</th><th>what happened</th></tr>';
+  const head = '<tr><th>run</th><th>name</th><th>created</th><th>up for</th><th>chosen because</th><th>what happened</th></tr>';
   const body = rows
-    .map((r) => `<tr>${[r.runId, r.name, r.createdAt, r.why, r.did].map((v) => `<td>${escapeHtml(v || NONE)}</td>`).join('')}</tr>`)
+    .map((r) => `<tr>${[r.runId, r.name, r.createdAt, r.upFor, r.why, r.did].map((v) => `<td>${escapeHtml(v || NONE)}</td>`).join('')}</tr>`)
     .join('');
   const table = rows.length ? `<table>${head}${body}</table>\n` : message ? '' : '<p>No run matched the selectors.</p>\n';
   return `<h3>Baseten Loops: stop</h3>\n<p>Status: ${escapeHtml(status)}</p>\n${table}${message ? renderMessage(message) : ''}`;

@@ -9,6 +9,7 @@ import {
   DEFAULT_WAKE_MS,
 } from './defaults.js';
 import type { DeactivateInactive, EmulatorOptions, EndpointRateLimits, SamplerBaseUrl, ServerlessAccess, ServerlessSampler } from './options.js';
+import { STORY_NAMES, type StoryName } from './stories.js';
 import type { CheckpointSpec, SupportedModel, TimelineStep } from './types.js';
 import { type FieldSpec, createRunSpecs } from './validation.js';
 
@@ -39,6 +40,7 @@ export interface Config {
   /** Capacity refusals still to answer, and the retry_after they carry. */
   capacity: { refusals: number; retryAfterSeconds: number | undefined };
   endpointRateLimits: EndpointRateLimits | false;
+  story: StoryName | undefined;
 }
 
 const SERVERLESS_SAMPLER: Required<ServerlessSampler> = { status: 'absent', baseUrl: true, timeline: [{ status: 'ACTIVE' }] };
@@ -69,6 +71,7 @@ export function defaultConfig(): Config {
     serverlessSampler: { ...SERVERLESS_SAMPLER },
     capacity: { refusals: 0, retryAfterSeconds: undefined },
     endpointRateLimits: { ...DEFAULT_ENDPOINT_RATE_LIMITS },
+    story: undefined,
   };
 }
 
@@ -123,7 +126,7 @@ function applyFacts(c: Config, o: Partial<EmulatorOptions>): void {
   applyModes(c, o);
 }
 
-/** The options of availability modes, capacity and the documented rate limits. */
+/** The options of availability modes, capacity, the documented rate limits, and failure stories. */
 function applyModes(c: Config, o: Partial<EmulatorOptions>): void {
   if (o.serverlessAccess !== undefined) c.serverlessAccess = Array.isArray(o.serverlessAccess) ? [...o.serverlessAccess] : o.serverlessAccess;
   if (o.serverlessSampler !== undefined) {
@@ -143,6 +146,10 @@ function applyModes(c: Config, o: Partial<EmulatorOptions>): void {
     const limits = o.endpointRateLimits;
     if (limits && !(limits.perSecond > 0 && limits.deploymentActionsPerMinute > 0)) throw new Error('endpointRateLimits must be > 0');
     c.endpointRateLimits = limits && { ...limits };
+  }
+  if ('story' in o) {
+    if (o.story !== undefined && !STORY_NAMES.includes(o.story)) throw new Error(`story must be one of ${STORY_NAMES.join(', ')}`);
+    c.story = o.story;
   }
 }
 

@@ -8,6 +8,7 @@ import { samplerStatus, touch, trainerStatus } from './lifecycle.js';
 import { type Resp, detail, validationError } from './responses.js';
 import { type DeploymentState, type RunState, type SamplerState, type World, newestFirst } from './store.js';
 import { capacityRefusal, chooseMode } from './serverless.js';
+import { type Story, logEntries, storyFor } from './stories.js';
 import { Track } from './timeline.js';
 import { validateObject } from './validation.js';
 
@@ -47,20 +48,23 @@ function findReusable(world: World, body: Record<string, unknown>, now: number):
   return d;
 }
 
-function newSampler(world: World, baseModel: string, c: Creation, serverless: boolean): SamplerState {
+/** A serverless sampler follows the serverless look, and has no model deployment and so no deployment logs. */
+function newSampler(world: World, baseModel: string, c: Creation, story: Story, serverless: boolean): SamplerState {
   const { store, config } = world;
   const look = config.serverlessSampler;
+  const modelDeploymentId = store.newId();
   return {
     id: store.newId(),
     modelId: store.newId(),
-    modelDeploymentId: store.newId(),
+    modelDeploymentId,
     baseModel,
     createdAt: c.at,
     urlAt: c.at + config.samplerUrlDelayMs,
-    track: new Track(c.at, serverless ? look.timeline : config.samplerTimeline),
+    track: new Track(c.at, serverless ? look.timeline : story.sampler),
     email: c.email,
     adapters: [],
     ...(serverless ? { serverless: { status: look.status === 'shown', url: look.baseUrl } } : {}),
+    logs: serverless ? [] : logEntries(c.at, story.samplerLogs, `sampler-${modelDeploymentId}-0`),
   };
 }
 
@@ -71,6 +75,8 @@ function newDeployment(world: World, body: Record<string, unknown>, c: Creation,
   const { store, config } = world;
   const baseModel = body['base_model'] as string;
   const id = store.newId();
+  const path = typeof body['path'] === 'string' ? body['path'] : undefined;
+  const story = storyFor(config.story, { baseModel, checkpointPath: path, trainer: config.trainerTimeline, sampler: config.samplerTimeline });
   const d: DeploymentState = {
     id,
     serverless,
@@ -78,15 +84,16 @@ function newDeployment(world: World, body: Record<string, unknown>, c: Creation,
     baseUrl: `https://model-${store.newId()}.api.baseten.co/environments/loops-trainer/sync`,
     createdAt: c.at,
     visibleAt: c.at + config.readAfterWriteMs,
-    track: new Track(c.at, serverless ? NO_TRAINER : config.trainerTimeline),
-    availability: body['availability_model'] === 'spot' ? 'spot' : 'dedicated',
+    track: new Track(c.at, serverless ? NO_TRAINER : story.trainer),
+    availability: story.availability ?? (body['availability_model'] === 'spot' ? 'spot' : 'dedicated'),
     nodeCount: num(body['replicas'], 1),
-    sampler: newSampler(world, baseModel, c, serverless),
+    sampler: newSampler(world, baseModel, c, story, serverless),
     runIds: [],
     email: c.email,
     lastUsed: c.at,
     scaleDownDelaySeconds: num(body['scale_down_delay_seconds'], 3600),
     idleHandled: undefined,
+    logs: serverless ? [] : logEntries(c.at, story.trainerLogs, `trainer-${id}-0`),
   };
   store.deployments.set(id, d);
   return d;

@@ -5,7 +5,7 @@ import { TERMINAL_TRAINER } from './defaults.js';
 import { authenticate } from './gate.js';
 import type { HandlerEnv } from './handler.js';
 import { scaleDown, settle, trainerStatus, usage } from './lifecycle.js';
-import type { CreateRunOptions, DeploymentUsage, Emulator, EmulatorOptions, FaultSpec, RecordedRequest } from './options.js';
+import type { AddedLogLine, CreateRunOptions, DeploymentUsage, Emulator, EmulatorOptions, FaultSpec, RecordedRequest } from './options.js';
 import { EmulatorRequestError, type Resp } from './responses.js';
 import { adapterPath } from './sampler.js';
 import type { DeploymentState } from './store.js';
@@ -107,4 +107,16 @@ export class EmulatorHandle implements Emulator {
   deployments = (): DeploymentUsage[] => usage(this.env.world, this.now());
 
   checkpoints = (): LoopsCheckpoint[] => this.env.world.config.checkpoints.map((c) => checkpointView(this.env.world, c));
+  addLogs = (runId: string, target: 'trainer' | 'sampler', lines: AddedLogLine[]): void => {
+    const { d, now } = this.deploymentOf(runId);
+    const into = target === 'trainer' ? d.logs : d.sampler.logs;
+    for (const line of lines) {
+      into.push({
+        ns: BigInt(line.atMs ?? now) * 1_000_000n + BigInt(line.ns ?? 0),
+        message: line.message,
+        level: line.level === undefined ? 'INFO' : line.level,
+        replica: line.replica ?? null,
+      });
+    }
+  };
 }

@@ -4,7 +4,7 @@
  */
 import { DEAD_SAMPLER, GPU_TRAINER, TERMINAL_TRAINER } from './defaults.js';
 import type { DeploymentUsage } from './options.js';
-import type { DeploymentState, World } from './store.js';
+import type { DeploymentState, LogEntry, World } from './store.js';
 
 export function trainerStatus(d: DeploymentState, now: number): string {
   return d.track.statusAt(now);
@@ -56,10 +56,21 @@ export function wake(world: World, d: DeploymentState, now: number): void {
 
 /**
  * Deactivation: the trainer STOPPED (a FAILED or PREEMPTED one keeps its status), the sampler
- * INACTIVE, every run on the deployment INACTIVE. Doing it twice changes nothing.
+ * INACTIVE, every run on the deployment INACTIVE; what their stories would still have logged
+ * never happens, and each logs its shutdown. Doing it twice changes nothing.
  */
 export function teardown(world: World, d: DeploymentState, now: number): void {
   for (const r of world.store.runsOn(d)) r.active = false;
+  const live = !TERMINAL_TRAINER.has(trainerStatus(d, now)) || samplerStatus(d, now) !== 'INACTIVE';
+  if (live) {
+    const at = BigInt(now) * 1_000_000n;
+    const end = (logs: LogEntry[]): LogEntry[] => [
+      ...logs.filter((line) => line.ns <= at),
+      { ns: at, message: 'Deactivated: shutting down', level: 'INFO', replica: null },
+    ];
+    d.logs = end(d.logs);
+    d.sampler.logs = end(d.sampler.logs);
+  }
   if (!TERMINAL_TRAINER.has(trainerStatus(d, now))) d.track.set(now, 'STOPPED');
   if (samplerStatus(d, now) !== 'INACTIVE') d.sampler.track.set(now, 'INACTIVE');
 }

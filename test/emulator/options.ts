@@ -1,4 +1,6 @@
 /** The emulator's public API: its options, its fault specs, what it records and its handle. */
+import type { StoryName } from './stories.js';
+import type { LogLevel } from './store.js';
 import type { CheckpointSpec, LoopsCheckpoint, LoopsRun, SupportedModel, TimelineStep } from './types.js';
 
 export type FaultKind = 'status' | 'drop' | 'delay' | 'garbage' | 'html' | 'redirect' | 'transform';
@@ -91,6 +93,11 @@ export interface EmulatorOptions {
   capacity?: { refusals: number; retryAfterSeconds?: number };
   /** Baseten's documented management-API rate limits, per key and per endpoint; false turns them off. Default on. */
   endpointRateLimits?: EndpointRateLimits | false;
+  /**
+   * The failure story of deployments created from now on (stories.ts): their status timelines
+   * and log lines. Undefined: the configured timelines, with a log line as each status begins.
+   */
+  story?: StoryName;
 }
 
 export type ServerlessAccess = 'none' | 'all' | string[];
@@ -108,6 +115,18 @@ export interface ServerlessSampler {
 export interface EndpointRateLimits {
   perSecond: number;
   deploymentActionsPerMinute: number;
+}
+
+/** A log line a test adds to a run's trainer or sampler (emulator.addLogs). */
+export interface AddedLogLine {
+  message: string;
+  /** Default INFO; null: no level. */
+  level?: LogLevel | null;
+  replica?: string | null;
+  /** Server-clock ms; default now. */
+  atMs?: number;
+  /** Nanoseconds into that millisecond (lines with the same atMs and ns share one timestamp); default 0. */
+  ns?: number;
 }
 
 export interface RecordedRequest {
@@ -168,4 +187,6 @@ export interface Emulator {
   deployments(): DeploymentUsage[];
   /** The planted checkpoints that still exist, as GET /v1/loops/checkpoints lists them. */
   checkpoints(): LoopsCheckpoint[];
+  /** Adds lines to the logs of the run's trainer (its Loops deployment) or sampler. */
+  addLogs(runId: string, target: 'trainer' | 'sampler', lines: AddedLogLine[]): void;
 }

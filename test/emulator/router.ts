@@ -3,6 +3,7 @@ import { type Resp, detail } from './responses.js';
 import { CHECKPOINT_ROUTES } from './routes-checkpoints.js';
 import { RUN_ROUTES } from './routes-runs.js';
 import { INFRA_ROUTES } from './routes-infra.js';
+import { LOG_ROUTES } from './logs.js';
 import { SAMPLER_ROUTES } from './sampler.js';
 import type { World } from './store.js';
 
@@ -27,7 +28,7 @@ export interface Route {
   capabilitiesOnly?: boolean;
 }
 
-const ROUTES: Route[] = [...RUN_ROUTES, ...INFRA_ROUTES, ...CHECKPOINT_ROUTES, ...SAMPLER_ROUTES];
+const ROUTES: Route[] = [...RUN_ROUTES, ...INFRA_ROUTES, ...CHECKPOINT_ROUTES, ...LOG_ROUTES, ...SAMPLER_ROUTES];
 
 /** The endpoint a request goes to (method and route, whatever the ids in the path), for the rate limits. */
 export function endpointOf(method: string, pathname: string): string {

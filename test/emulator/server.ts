@@ -7,7 +7,8 @@
  * Layout: types.ts, options.ts (public types) · defaults.ts · config.ts (options → settings,
  * keys → users) · validation.ts, responses.ts · store.ts (state), timeline.ts (status tracks),
  * create-run.ts (create + reuse), lifecycle.ts (idle scale-down, wake, teardown, GPU time),
- * views.ts (state → JSON) · router.ts, routes-runs.ts, routes-infra.ts, sampler.ts (vLLM
+ * views.ts (state → JSON) · stories.ts (failure stories: timelines and log lines) · router.ts,
+ * routes-runs.ts, routes-infra.ts, logs.ts (trainer and sampler logs), sampler.ts (vLLM
  * /v1/models) · gate.ts (rate limit, auth), faults.ts, transport.ts, handler.ts · facade.ts
  * (the Emulator handle) · client.ts (a test client over HTTP) · cli.ts · github/ (the GitHub
  * side: the REST and GraphQL routes the actions call, its own server) · serverless.ts
@@ -35,6 +36,7 @@ export {
   DEFAULT_WAKE_MS,
 } from './defaults.js';
 export { EmulatorRequestError } from './responses.js';
+export { STORY_NAMES, type StoryName } from './stories.js';
 
 function createServer(env: HandlerEnv, sockets: Set<Socket>): http.Server {
   const server = http.createServer((req, res) => {

@@ -13,6 +13,16 @@ export interface SessionState {
   createdAt: number;
 }
 
+export type LogLevel = 'DEBUG' | 'INFO' | 'WARNING' | 'ERROR';
+
+/** One log line of a trainer or sampler; `ns` is its time in epoch nanoseconds (the API sends it as a string). */
+export interface LogEntry {
+  ns: bigint;
+  message: string;
+  level: LogLevel | null;
+  replica: string | null;
+}
+
 export interface Adapter {
   name: string;
   path: string;
@@ -31,6 +41,8 @@ export interface SamplerState {
   adapters: Adapter[];
   /** A serverless sampler (no model deployment): whether its answers show a status, and a base URL. */
   serverless?: { status: boolean; url: boolean };
+  /** What GET /v1/models/{model_id}/deployments/{deployment_id}/logs serves (lines later than now are not served yet). */
+  logs: LogEntry[];
 }
 
 /**
@@ -57,6 +69,8 @@ export interface DeploymentState {
   scaleDownDelaySeconds: number;
   /** The idle deadline already acted on. */
   idleHandled: number | undefined;
+  /** What GET /v1/loops/deployments/{id}/logs serves (lines later than now are not served yet). */
+  logs: LogEntry[];
 }
 
 export interface RunState {

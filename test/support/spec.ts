@@ -43,6 +43,8 @@ export const SPEC_INPUTS: Record<string, string> = {
   verify_sampler: 'true',
   // Availability modes.
   scope: 'auto',
+  // Failure forensics.
+  show_logs: 'on_failure',
 };
 
 export const SPEC_OUTPUTS = [
@@ -71,6 +73,8 @@ export const SPEC_OUTPUTS = [
   'sampler_model_id',
   // Availability modes.
   'mode',
+  // Failure forensics.
+  'failure_reason',
 ];
 
 /** The stop action (stop/action.yml): input name → default as its action.yml declares it. */

@@ -28,7 +28,7 @@ const inputs = (emulator: Emulator, extra: Inputs = {}): Inputs => ({
 });
 
 /** A pull_request event of PR 7, commenting through the fake GitHub. */
-const onPullRequest = (github: FakeGithub) => pr(7, SHA.A, { apiUrl: github.url });
+const onPullRequest = (github: FakeGithub) => pr(7, SHA.A, { github });
 const comment = (github: FakeGithub): string => commentsOn(github, 7).at(-1) ?? '';
 
 /** What a reader sees of HTML: tags gone, entities decoded, the zero-width spaces that break mentions removed. */

@@ -22,7 +22,7 @@ export interface GithubContext {
   serverUrl: string;
   apiUrl: string;
   /** Set on pull_request and pull_request_target events. */
-  pullRequest?: { number: number; headSha?: string };
+  pullRequest?: { number: number; headSha?: string; baseSha?: string; fromFork?: true };
 }
 
 export function readContext(env: Record<string, string | undefined>): GithubContext {
@@ -35,7 +35,7 @@ export function readContext(env: Record<string, string | undefined>): GithubCont
       payload = {};
     }
   }
-  const pr = payload.pull_request as { number?: unknown; head?: { sha?: unknown } } | undefined;
+  const pr = payload.pull_request as { number?: unknown; head?: Side; base?: Side } | undefined;
   const number = typeof pr?.number === 'number' ? pr.number : typeof payload.number === 'number' ? payload.number : undefined;
   return {
     eventName: env.GITHUB_EVENT_NAME ?? '',
@@ -49,7 +49,24 @@ export function readContext(env: Record<string, string | undefined>): GithubCont
     runAttempt: Math.max(1, Number.parseInt(env.GITHUB_RUN_ATTEMPT ?? '1', 10) || 1),
     serverUrl: (env.GITHUB_SERVER_URL ?? 'https://github.com').replace(/\/+$/, ''),
     apiUrl: (env.GITHUB_API_URL ?? 'https://api.github.com').replace(/\/+$/, ''),
-    pullRequest: pr && number !== undefined ? { number, headSha: typeof pr.head?.sha === 'string' ? pr.head.sha : undefined } : undefined,
+    pullRequest: pr && number !== undefined ? { number, ...sidesOf(pr) } : undefined,
+  };
+}
+
+/** One side of a pull request in the event payload: its commit and repository. */
+interface Side {
+  sha?: unknown;
+  repo?: { full_name?: unknown; fork?: unknown } | null;
+}
+
+function sidesOf(pr: { head?: Side; base?: Side }): { headSha?: string; baseSha?: string; fromFork?: true } {
+  const text = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
+  const [head, base] = [text(pr.head?.repo?.full_name), text(pr.base?.repo?.full_name)];
+  return {
+    headSha: text(pr.head?.sha),
+    baseSha: text(pr.base?.sha),
+    // A head repository other than the base's (or one GitHub marks as a fork): its token is read-only.
+    fromFork: pr.head?.repo?.fork === true || (head !== undefined && base !== undefined && head !== base) || undefined,
   };
 }
 

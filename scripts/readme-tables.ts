@@ -1,8 +1,9 @@
-// The README's inputs and outputs tables, generated from action.yml and stop/action.yml.
-// `npm run docs` rewrites every block between `<!-- table:<file>:<inputs|outputs> -->` and
-// `<!-- /table -->`; test/readme.test.ts checks that the README is what this writes.
+// The inputs and outputs tables of the README and the pages of docs/, generated from the
+// action.yml files (action.yml, stop/action.yml, report/action.yml). `npm run docs` rewrites every
+// block between `<!-- table:<file>:<inputs|outputs> -->` and `<!-- /table -->` in README.md and
+// docs/*.md; test/readme.test.ts checks that each is what this writes.
 
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
@@ -45,10 +46,19 @@ export function withTables(readme: string): string {
   );
 }
 
+/** The Markdown files whose tables are generated: README.md and the pages of docs/. */
+export function documents(): string[] {
+  const docs = join(ROOT, 'docs');
+  const pages = existsSync(docs) ? readdirSync(docs).filter((f) => f.endsWith('.md')).sort().map((f) => `docs/${f}`) : [];
+  return ['README.md', ...pages];
+}
+
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const path = join(ROOT, 'README.md');
-  const before = readFileSync(path, 'utf8');
-  const after = withTables(before);
-  writeFileSync(path, after);
-  console.log(after === before ? 'README.md tables were up to date' : 'README.md tables regenerated');
+  for (const name of documents()) {
+    const path = join(ROOT, name);
+    const before = readFileSync(path, 'utf8');
+    const after = withTables(before);
+    writeFileSync(path, after);
+    console.log(after === before ? `${name} tables were up to date` : `${name} tables regenerated`);
+  }
 }

@@ -1,8 +1,14 @@
 // npm run demo: start the local Loops emulator and run the committed bundle against it
 // exactly as a runner would, then show the step's outputs and job summary.
+// npm run demo -- --report: the eval report instead (scripts/demo-report.ts).
 
 import { startEmulator } from '../test/emulator/server.js';
 import { runStep } from '../test/support/runner.js';
+
+if (process.argv.includes('--report')) {
+  await import('./demo-report.js');
+  process.exit(process.exitCode ?? 0);
+}
 
 const emulator = await startEmulator({
   apiKeys: ['demo-key'],

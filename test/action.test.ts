@@ -82,49 +82,35 @@ describe('action.yml', () => {
   });
 });
 
-describe('stop/action.yml', () => {
-  const stop = readActionYml(join(ROOT, 'stop'));
+describe.each([
+  ['stop', SPEC_STOP_INPUTS, SPEC_STOP_OUTPUTS],
+  ['report', SPEC_REPORT_INPUTS, SPEC_REPORT_OUTPUTS],
+] as const)('%s/action.yml', (dir, specInputs, specOutputs) => {
+  const action = readActionYml(join(ROOT, dir));
 
-  it('declares exactly the SPEC inputs of the stop action, with the SPEC defaults', () => {
-    expect(Object.keys(stop.inputs).sort()).toEqual(Object.keys(SPEC_STOP_INPUTS).sort());
-    for (const [name, fallback] of Object.entries(SPEC_STOP_INPUTS)) {
-      expect(stop.inputs[name]?.description?.length, `${name} description`).toBeGreaterThan(10);
-      expect(stop.inputs[name]?.default ?? '', `${name} default`).toBe(fallback);
+  it('declares exactly the SPEC inputs of the action, each described, with the SPEC defaults', () => {
+    expect(Object.keys(action.inputs).sort()).toEqual(Object.keys(specInputs).sort());
+    for (const [name, fallback] of Object.entries(specInputs)) {
+      expect(action.inputs[name]?.description?.length, `${name} description`).toBeGreaterThan(10);
+      expect(action.inputs[name]?.default ?? '', `${name} default`).toBe(fallback);
     }
   });
 
-  it('declares exactly the SPEC outputs of the stop action', () => {
-    expect(Object.keys(stop.outputs).sort()).toEqual([...SPEC_STOP_OUTPUTS].sort());
+  it('declares exactly the SPEC outputs of the action', () => {
+    expect(Object.keys(action.outputs).sort()).toEqual([...specOutputs].sort());
   });
 
   it('runs its own bundle on node24, from the root dist/', () => {
-    expect(stop.runs).toEqual({ using: 'node24', main: '../dist/stop/index.js' });
-    expect(existsSync(join(ROOT, 'stop', stop.runs.main))).toBe(true);
+    expect(action.runs).toEqual({ using: 'node24', main: `../dist/${dir}/index.js` });
+    expect(existsSync(join(ROOT, dir, action.runs.main))).toBe(true);
   });
 });
 
 describe('report/action.yml', () => {
   const report = readActionYml(join(ROOT, 'report'));
 
-  it('declares exactly the SPEC inputs of the eval report action, each described, with the SPEC defaults', () => {
-    expect(Object.keys(report.inputs).sort()).toEqual(Object.keys(SPEC_REPORT_INPUTS).sort());
-    for (const [name, fallback] of Object.entries(SPEC_REPORT_INPUTS)) {
-      expect(report.inputs[name]?.description?.length, `${name} description`).toBeGreaterThan(10);
-      expect(report.inputs[name]?.default ?? '', `${name} default`).toBe(fallback);
-    }
+  it('requires metrics; its defaults and outputs are the ones the code reads', () => {
     expect(report.inputs.metrics?.required).toBe(true);
-  });
-
-  it('declares exactly the SPEC outputs of the eval report action', () => {
-    expect(Object.keys(report.outputs).sort()).toEqual([...SPEC_REPORT_OUTPUTS].sort());
-  });
-
-  it('runs its own bundle on node24, from the root dist/', () => {
-    expect(report.runs).toEqual({ using: 'node24', main: '../dist/report/index.js' });
-    expect(existsSync(join(ROOT, 'report', report.runs.main))).toBe(true);
-  });
-
-  it('its defaults are the ones the code reads', () => {
     for (const [name, fallback] of Object.entries(REPORT_DEFAULTS)) expect(report.inputs[name]?.default, name).toBe(fallback);
     expect(Object.keys(report.outputs)).toEqual([...REPORT_OUTPUT_NAMES]);
   });

@@ -32,6 +32,10 @@ describe('the metrics file', () => {
     });
   });
 
+  it('a UTF-8 byte order mark before the JSON', () => {
+    expect(parseMetrics('\uFEFF{"accuracy": 0.8}', WHERE)).toEqual({ ok: true, metrics: [{ name: 'accuracy', value: 0.8 }] });
+  });
+
   it('names whole, whatever they hold', () => {
     const name = '</table> | @octocat `x` <!-- -->\n"quoted"';
     expect(parseMetrics(JSON.stringify({ [name]: 1 }), WHERE)).toEqual({ ok: true, metrics: [{ name, value: 1 }] });

@@ -24,7 +24,10 @@ const BARE_NON_FINITE = /"(?:[^"\\]|\\.)*"|(-?Infinity|NaN)/g;
 export function parseMetrics(text: string, where: string): MetricsResult {
   let data: unknown;
   try {
-    data = JSON.parse(text.replace(BARE_NON_FINITE, (all, bare?: string) => (bare ? JSON.stringify(NON_FINITE + bare) : all)));
+    // A UTF-8 byte order mark (Windows PowerShell writes one) is not JSON but is no one's mistake.
+    data = JSON.parse(
+      text.replace(/^\uFEFF/, '').replace(BARE_NON_FINITE, (all, bare?: string) => (bare ? JSON.stringify(NON_FINITE + bare) : all)),
+    );
   } catch (error) {
     return { ok: false, errors: [`${where}: not JSON (${error instanceof Error ? error.message : String(error)})`] };
   }

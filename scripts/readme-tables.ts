@@ -49,7 +49,12 @@ export function withTables(readme: string): string {
 /** The Markdown files whose tables are generated: README.md and the pages of docs/. */
 export function documents(): string[] {
   const docs = join(ROOT, 'docs');
-  const pages = existsSync(docs) ? readdirSync(docs).filter((f) => f.endsWith('.md')).sort().map((f) => `docs/${f}`) : [];
+  const pages = existsSync(docs)
+    ? readdirSync(docs)
+        .filter((f) => f.endsWith('.md'))
+        .sort()
+        .map((f) => `docs/${f}`)
+    : [];
   return ['README.md', ...pages];
 }
 

@@ -151,7 +151,8 @@ describe('docs/eval.md, the eval report', () => {
     const report = readActionYml(join(ROOT, 'report'));
     const text = page();
     for (const name of [...Object.keys(report.inputs), ...Object.keys(report.outputs)]) expect(text).toContain(`\`${name}\``);
-    for (const words of ['checks: write', 'pull-requests: write', 'fork', 'xychart-beta', 'npm run demo -- --report']) expect(text).toContain(words);
+    for (const words of ['checks: write', 'pull-requests: write', 'fork', 'xychart-beta', 'npm run demo -- --report'])
+      expect(text).toContain(words);
   });
 });
 

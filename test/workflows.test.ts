@@ -171,7 +171,8 @@ function comments(step: Step): boolean {
   const dir = actionDirOf(step.uses);
   if (dir === undefined) return false;
   const given = step.with?.comment_on_pr;
-  return String(given ?? actionYmlOf(dir)?.inputs.comment_on_pr?.default ?? 'false') === 'true';
+  if (given !== undefined) return given === true || given === 'true';
+  return actionYmlOf(dir)?.inputs.comment_on_pr?.default === 'true';
 }
 
 /**

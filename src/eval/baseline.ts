@@ -5,7 +5,7 @@
 
 import type { GithubContext } from '../context.js';
 import type { Log } from '../core/log.js';
-import { messageOf, openGithub } from '../report/github.js';
+import { GITHUB_TIMEOUT_MS, messageOf, openGithub } from '../report/github.js';
 import { reportsOn } from './checks.js';
 import type { ReportSettings } from './inputs.js';
 
@@ -16,8 +16,6 @@ export interface Baseline {
   /** Where it came from, or why there is none: one line for the summary. */
   text: string;
 }
-
-export const GITHUB_TIMEOUT_MS = 30_000;
 
 export async function findBaseline(settings: ReportSettings, ctx: GithubContext, log: Log): Promise<Baseline> {
   const choice = settings.baseline;

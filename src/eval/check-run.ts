@@ -5,8 +5,7 @@
 
 import type { GithubContext } from '../context.js';
 import type { Log } from '../core/log.js';
-import { messageOf, openGithub, statusOf } from '../report/github.js';
-import { GITHUB_TIMEOUT_MS } from './baseline.js';
+import { GITHUB_TIMEOUT_MS, messageOf, openGithub, statusOf } from '../report/github.js';
 import { renderBlock } from './block.js';
 import { MAX_OUTPUT, type CheckContent, reportsOn, writeCheck } from './checks.js';
 import type { ReportSettings } from './inputs.js';

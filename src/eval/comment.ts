@@ -5,8 +5,8 @@
 
 import type { Log } from '../core/log.js';
 import { type CommentContext, MARKER_PREFIX, appendixOf, parseRuns, withAppendix } from '../report/comment.js';
+import { GITHUB_TIMEOUT_MS } from '../report/github.js';
 import { type Comment, withThread } from '../report/pull-request.js';
-import { GITHUB_TIMEOUT_MS } from './baseline.js';
 import { type Push, parseHistory } from './history.js';
 
 /** GitHub refuses a comment longer than this. */

@@ -104,7 +104,8 @@ async function report(
       },
     });
     if (written) pushes = written;
-    else notes.push('No pull-request comment: see the warning in the log (`permissions: pull-requests: write` is needed).');
+    else if (ctx.pullRequest.fromFork) notes.push('No pull-request comment: this pull request comes from a fork, whose token is read-only.');
+    else notes.push('No pull-request comment: see the warning in the log (the job needs `permissions: pull-requests: write`).');
   }
   return { view, summary: renderJobSummary(view, pushes, notes) };
 }

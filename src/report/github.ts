@@ -7,6 +7,9 @@ import type { getOctokit } from '@actions/github';
 
 export type Octokit = ReturnType<typeof getOctokit>;
 
+/** How long an exchange with GitHub may take when no input says (the eval report has no such input). */
+export const GITHUB_TIMEOUT_MS = 30_000;
+
 /** The parts of the GitHub context a call needs (a GithubContext fits). */
 export interface GithubWhere {
   repository: string;

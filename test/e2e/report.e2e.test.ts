@@ -429,6 +429,7 @@ describe.concurrent('permissions', () => {
     expect(result.summary).toContain(
       'This pull request comes from a fork: its token is read-only whatever the workflow asks, so it can have no check run',
     );
+    expect(result.summary).toContain('No pull-request comment: this pull request comes from a fork, whose token is read-only.');
   });
 
   test('a 403 on this repository names the permission, without blaming a fork; passing rules pass', async ({ step, github }) => {

@@ -4,7 +4,9 @@
 // - a function (declaration, expression, arrow, method, constructor, accessor) under src/ or
 //   test/emulator/ spanning more than 80 lines, nested functions included;
 // - a cycle in the import graph between the folders of src/ (every relative import counts:
-//   static, type-only, re-exports, `import x = require()`, dynamic `import()`, `import('…')` types).
+//   static, type-only, re-exports, `import x = require()`, dynamic `import()`, `import('…')` types);
+// - an entry (src/entry/*.ts) that reaches another entry, or what it must never carry: the post
+//   step the launch flow, the eval report the launch flow and the Loops client (ENTRY_RULES).
 // Functions and imports come from the TypeScript parser, not from patterns.
 
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
@@ -204,13 +206,9 @@ export function resolveRelative(from: string, specifier: string): string {
   return candidates.find((c) => existsSync(c) && statSync(c).isFile()) ?? target;
 }
 
-/**
- * Every file `file` reaches through relative imports of any kind (type-only and dynamic ones
- * too), transitively; paths relative to `root`, sorted, without `file` itself.
- */
-export function transitiveImports(file: string, root = ROOT): string[] {
-  const start = isAbsolute(file) ? file : resolve(root, file);
-  parsed.clear();
+/** Every file `start` (absolute) reaches through relative imports, each with the file that first imports it. */
+function importTree(start: string): Map<string, string> {
+  const parent = new Map<string, string>();
   const seen = new Set<string>([start]);
   const queue = [start];
   while (queue.length > 0) {
@@ -221,11 +219,52 @@ export function transitiveImports(file: string, root = ROOT): string[] {
       const target = resolveRelative(current, specifier);
       if (seen.has(target)) continue;
       seen.add(target);
+      parent.set(target, current);
       queue.push(target);
     }
   }
-  seen.delete(start);
-  return [...seen].map((f) => posix(relative(root, f))).sort();
+  return parent;
+}
+
+/**
+ * Every file `file` reaches through relative imports of any kind (type-only and dynamic ones
+ * too), transitively; paths relative to `root`, sorted, without `file` itself.
+ */
+export function transitiveImports(file: string, root = ROOT): string[] {
+  const start = isAbsolute(file) ? file : resolve(root, file);
+  parsed.clear();
+  return [...importTree(start).keys()].map((f) => posix(relative(root, f))).sort();
+}
+
+// ---- what each entry may reach ----
+
+/** Per entry, files it must never reach, and why. Every entry must also never reach another entry. */
+export const ENTRY_RULES: Record<string, { never: string[]; why: string }> = {
+  'src/entry/post.ts': { never: ['src/main.ts', 'src/launch.ts'], why: 'the post step can only stop, never create' },
+  'src/entry/report.ts': {
+    never: ['src/main.ts', 'src/launch.ts', 'src/step.ts', 'src/shared.ts', 'src/loops/client.ts', 'src/loops/http.ts'],
+    why: 'the eval report never talks to Loops',
+  },
+};
+
+function entryProblems(root: string): Problem[] {
+  const entries = codeFiles(join(root, 'src', 'entry'));
+  const name = (f: string): string => posix(relative(root, f));
+  const problems: Problem[] = [];
+  for (const entry of entries) {
+    const tree = importTree(entry);
+    const chain = (target: string): string => {
+      const path = [target];
+      for (let at = tree.get(target); at !== undefined && at !== entry; at = tree.get(at)) path.unshift(at);
+      return [entry, ...path].map(name).join(' → ');
+    };
+    const rule = ENTRY_RULES[name(entry)];
+    for (const target of [...tree.keys()].sort()) {
+      if (entries.includes(target)) problems.push({ file: name(entry), line: 1, message: `an entry reaches another entry: ${chain(target)}` });
+      else if (rule?.never.includes(name(target))) problems.push({ file: name(entry), line: 1, message: `${rule.why}, but ${chain(target)}` });
+    }
+  }
+  return problems;
 }
 
 // ---- the folder graph of src/ ----
@@ -302,7 +341,7 @@ function folderCycles(root: string): Problem[] {
   return problems;
 }
 
-/** Every problem in the tree at `root`, in a stable order: file lengths, function lengths, cycles. */
+/** Every problem in the tree at `root`, in a stable order: file lengths, function lengths, cycles, entries. */
 export function checkStructure(root = ROOT): Problem[] {
   const src = codeFiles(join(root, 'src'));
   const emulator = codeFiles(join(root, 'test', 'emulator'));
@@ -312,6 +351,7 @@ export function checkStructure(root = ROOT): Problem[] {
     ...fileLengths(root, emulator, LIMITS.emulatorFileLines, 'test/emulator/'),
     ...functionLengths(root, [...src, ...emulator], LIMITS.functionLines),
     ...folderCycles(root),
+    ...entryProblems(root),
   ];
 }
 

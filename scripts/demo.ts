@@ -5,11 +5,17 @@
 //   npm run demo -- --fail <story>        a dedicated run that fails as the story tells it (oom,
 //                                         preempted, checkpoint, sampler_crash; see
 //                                         test/emulator/stories.ts): its logs and classified cause
+//   npm run demo -- --report              the eval report instead (scripts/demo-report.ts)
 // Each flag is one line in `options` below and one in `inputs`.
 
 import { parseArgs } from 'node:util';
 import { STORY_NAMES, startEmulator } from '../test/emulator/server.js';
 import { runStep } from '../test/support/runner.js';
+
+if (process.argv.includes('--report')) {
+  await import('./demo-report.js');
+  process.exit(process.exitCode ?? 0);
+}
 
 const { values: flags } = parseArgs({
   options: {

@@ -1,9 +1,10 @@
-// The README's inputs and outputs tables, generated from action.yml and stop/action.yml.
-// `npm run docs` rewrites every block between `<!-- table:<file>:<inputs|outputs> -->` and
-// `<!-- /table -->`; test/readme.test.ts checks that the README is what this writes. It also
-// regenerates the failure causes in README.md and docs/troubleshooting.md (scripts/causes-doc.ts).
+// The inputs and outputs tables of the README and the pages of docs/, generated from the
+// action.yml files (action.yml, stop/action.yml, report/action.yml). `npm run docs` rewrites every
+// block between `<!-- table:<file>:<inputs|outputs> -->` and `<!-- /table -->` in README.md and
+// docs/*.md, and the failure causes (scripts/causes-doc.ts); test/readme.test.ts checks that each
+// is what this writes.
 
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
@@ -47,15 +48,29 @@ export function withTables(readme: string): string {
   );
 }
 
+/** The Markdown files whose tables are generated: README.md and the pages of docs/. */
+export function documents(): string[] {
+  const docs = join(ROOT, 'docs');
+  const pages = existsSync(docs)
+    ? readdirSync(docs)
+        .filter((f) => f.endsWith('.md'))
+        .sort()
+        .map((f) => `docs/${f}`)
+    : [];
+  return ['README.md', ...pages];
+}
+
+/** A document with its inputs and outputs tables and its failure causes (where it has their markers) regenerated. */
+export function regenerated(text: string): string {
+  return withCauses(withTables(text));
+}
+
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  for (const [file, generate] of [
-    ['README.md', (text: string) => withCauses(withTables(text))],
-    ['docs/troubleshooting.md', withCauses],
-  ] as const) {
-    const path = join(ROOT, file);
+  for (const name of documents()) {
+    const path = join(ROOT, name);
     const before = readFileSync(path, 'utf8');
-    const after = generate(before);
+    const after = regenerated(before);
     writeFileSync(path, after);
-    console.log(after === before ? `${file} tables were up to date` : `${file} tables regenerated`);
+    console.log(after === before ? `${name} tables were up to date` : `${name} tables regenerated`);
   }
 }

@@ -1,7 +1,12 @@
 // Smoke run: the committed bundle on Node 24 (the runtime action.yml declares), against the
-// emulator, through the runner's file protocol. Node 24 comes from the npm registry.
+// emulator, through the runner's file protocol; then the eval report's bundle against the
+// emulator's GitHub side. Node 24 comes from the npm registry.
 
 import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startFakeGithub } from '../test/emulator/github/server.js';
 import { startEmulator } from '../test/emulator/server.js';
 import { runStep } from '../test/support/runner.js';
 
@@ -34,4 +39,28 @@ try {
   step.workspace.remove();
 } finally {
   await emulator.close();
+}
+
+const github = await startFakeGithub();
+const workspace = mkdtempSync(join(tmpdir(), 'smoke-report-'));
+try {
+  writeFileSync(join(workspace, 'metrics.json'), '{"accuracy": 0.9}');
+  const step = await runStep({
+    node: node24,
+    action: 'report',
+    inputs: { metrics: 'metrics.json', thresholds: 'accuracy >= 0.8', github_token: 'ghs_smokeToken0123' },
+    env: { GITHUB_API_URL: github.url, GITHUB_WORKSPACE: workspace },
+  });
+  const [check] = github.checkRuns;
+  if (step.code !== 0 || step.outputs.passed !== 'true' || check?.conclusion !== 'success') {
+    console.error(step.stdout, step.stderr);
+    throw new Error(
+      `smoke run of dist/report on ${version} failed: exit ${step.code}, passed=${step.outputs.passed}, check ${check?.conclusion}`,
+    );
+  }
+  console.log(`smoke: ${version} ran dist/report/index.js in ${Math.round(step.durationMs)} ms: check run ${check.conclusion}`);
+  step.workspace.remove();
+} finally {
+  rmSync(workspace, { recursive: true, force: true });
+  await github.close();
 }

@@ -21,9 +21,10 @@ export interface GithubContext {
   apiUrl: string;
   /**
    * The pull request the event is about (see pullRequestOf); `headSha` when the event says which
-   * commit is its head (an issue comment does not: the pulls API tells, see pull-head.ts).
+   * commit is its head (an issue comment does not: the pulls API tells, see pull-head.ts);
+   * `baseSha` and `fromFork` when the event carries the pull request itself.
    */
-  pullRequest?: { number: number; headSha?: string };
+  pullRequest?: { number: number; headSha?: string; baseSha?: string; fromFork?: true };
 }
 
 export function readContext(env: Record<string, string | undefined>): GithubContext {
@@ -68,7 +69,7 @@ export function pullRequestOf(payload: Json): GithubContext['pullRequest'] {
   const pr = obj(payload.pull_request);
   if (pr) {
     const number = prNumber(pr.number) ?? prNumber(payload.number);
-    return number === undefined ? undefined : { number, headSha: sha(obj(pr.head)?.sha) };
+    return number === undefined ? undefined : { number, ...sidesOf(pr) };
   }
   const issue = obj(payload.issue);
   if (issue && obj(issue.pull_request)) {
@@ -80,6 +81,17 @@ export function pullRequestOf(payload: Json): GithubContext['pullRequest'] {
   const number = prNumber(first?.number);
   if (!run || number === undefined) return undefined;
   return { number, headSha: sha(run.head_sha) ?? sha(obj(first?.head)?.sha) };
+}
+
+/** The head and base commits of a pull request in an event, and whether its head is a fork's. */
+function sidesOf(pr: Json): { headSha?: string; baseSha?: string; fromFork?: true } {
+  const [head, base] = [obj(pr.head), obj(pr.base)];
+  const [headRepo, baseRepo] = [obj(head?.repo), obj(base?.repo)];
+  const name = (repo: Json | undefined): string | undefined => (typeof repo?.full_name === 'string' ? repo.full_name : undefined);
+  const [from, into] = [name(headRepo), name(baseRepo)];
+  // A head repository other than the base's (or one GitHub marks as a fork): its token is read-only.
+  const fromFork = headRepo?.fork === true || (from !== undefined && into !== undefined && from !== into);
+  return { headSha: sha(head?.sha), baseSha: sha(base?.sha), ...(fromFork ? { fromFork } : {}) };
 }
 
 function workflowFile(env: Record<string, string | undefined>): string {

@@ -1,11 +1,12 @@
 // Raw action inputs → one validated, typed Settings object. Pure: no I/O. Every problem is
 // collected so that the user sees all of them at once, each naming its input.
 
+import { SHOW_LOGS, type ShowLogs } from './forensics/show-logs.js';
 import { CONTROL_CHARS, FieldReader, type InputReader, show } from './fields.js';
-import { SHOW_LOGS, type ShowLogs } from './forensics/investigate.js';
 
 export type { InputReader } from './fields.js';
 export type WaitFor = 'none' | 'sampler' | 'trainer' | 'all';
+
 export type AvailabilityModel = 'dedicated' | 'spot';
 /** `auto`: Baseten chooses the availability mode (see modes.ts). */
 export type Scope = 'auto' | 'serverless' | 'deployment';

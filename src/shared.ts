@@ -1,15 +1,18 @@
-// What every entry needs (main, post, stop): the client factory, secret masking and redaction,
-// stopping a run (idempotent), the state the main step leaves for the post step, and which
-// runs a step could have made. Entries import this module, never each other.
+// What every entry that talks to Loops needs (main, post, stop): the client factory, secret
+// masking and redaction, stopping a run (idempotent), the state the main step leaves for the post
+// step, and which runs a step could have made. Entries import this module, never each other.
 
 import * as core from '@actions/core';
-import { ApiError, RetriesExhaustedError, errorMessage } from './core/errors.js';
+import { ApiError, RetriesExhaustedError } from './core/errors.js';
 import type { Log } from './core/log.js';
 import { type Clock, DEFAULT_POLICY, type RetryPolicy } from './core/retry.js';
 import type { Connection } from './inputs.js';
 import { type CallOptions, LoopsClient } from './loops/client.js';
 import type { Run } from './loops/types.js';
 import pkg from '../package.json' with { type: 'json' };
+
+// Entries that talk to Loops import these from here, with the rest.
+export { redact, runToEnd, writeSummary } from './core/step-io.js';
 
 /** The version comes from package.json (the release script bumps it there), never a copy. */
 export const USER_AGENT = `baseten-loops-launch/${pkg.version}`;
@@ -38,10 +41,6 @@ export function maskSecrets(env: Record<string, string | undefined>): string[] {
     .filter((s) => s.length > 0);
   for (const secret of secrets) core.setSecret(secret);
   return secrets;
-}
-
-export function redact(text: string, secrets: string[]): string {
-  return secrets.reduce((out, secret) => out.split(secret).join('***'), text);
 }
 
 /** The runner kills a cancelled step about 10 s after SIGINT: calls made then get seconds, not minutes. */
@@ -173,24 +172,4 @@ export function ownRuns(runs: Run[], intent: CreateIntent): { runs: Run[]; unsur
   const rank = (run: Run): number => (run.status === 'INACTIVE' ? 1 : 0);
   mine.sort((a, b) => rank(a) - rank(b) || Date.parse(a.createdAt) - Date.parse(b.createdAt));
   return { runs: mine, unsure: !intent.sessionCreated && candidates.some((run) => run.name === undefined) };
-}
-
-/** Appends to the job summary; a summary that cannot be written is not worth failing the step. */
-export async function writeSummary(html: string): Promise<void> {
-  try {
-    await core.summary.addRaw(html).write();
-  } catch (error) {
-    core.debug(`job summary not written: ${errorMessage(error)}`);
-  }
-}
-
-/** Exits as soon as the step is done, whatever sockets a timed-out request left open. */
-export function runToEnd(task: Promise<void>): void {
-  task.then(
-    () => process.exit(),
-    (error: unknown) => {
-      core.setFailed(errorMessage(error));
-      process.exit();
-    },
-  );
 }

@@ -4,6 +4,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { REPORT_DEFAULTS, REPORT_OUTPUT_NAMES } from '../src/eval/inputs.js';
 import { ROOT, readActionYml } from './support/runner.js';
 import {
   OPENAPI,
@@ -11,6 +12,8 @@ import {
   SHARED_SPEC,
   SPEC_INPUTS,
   SPEC_OUTPUTS,
+  SPEC_REPORT_INPUTS,
+  SPEC_REPORT_OUTPUTS,
   SPEC_STOP_INPUTS,
   SPEC_STOP_OUTPUTS,
   haveShared,
@@ -69,27 +72,54 @@ describe('action.yml', () => {
       .flatMap((l) => codeNames(l.split(' | ')[0] ?? ''));
     expect(stopNames.sort()).toEqual(Object.keys(SPEC_STOP_INPUTS).sort());
     expect(listed(stopOutputs).sort()).toEqual([...SPEC_STOP_OUTPUTS].sort());
+    const report = section('Eval report');
+    const reportTable = report.split('\n').filter((l) => l.startsWith('| `'));
+    // An input the table mentions inside another's meaning: "`name: true` (default `false`)".
+    const inline = [...report.matchAll(/`([a-z_]+): [a-z]+` \(default `([^`]*)`\)/g)].map((m) => [m[1] as string, m[2] as string] as const);
+    const tableNames = reportTable.flatMap((l) => codeNames(l.split(' | ')[0] ?? ''));
+    expect([...tableNames, ...inline.map(([name]) => name)].sort()).toEqual(Object.keys(SPEC_REPORT_INPUTS).sort());
+    for (const [name, given] of inline) expect(SPEC_REPORT_INPUTS[name], name).toBe(given);
+    for (const row of reportTable) {
+      const [names = '', fallback = ''] = row.split(' | ');
+      // "as launch" rows name the launch's defaults; the others give theirs in code, or none.
+      const given = fallback.includes('as launch') ? undefined : (/`([^`]*)`/.exec(fallback)?.[1] ?? '').replace(/^''$/, '');
+      for (const name of codeNames(names)) if (given !== undefined) expect(SPEC_REPORT_INPUTS[name], name).toBe(given);
+    }
+    expect(listed((report.split('Outputs:')[1] ?? '').split('\n\n')[0] ?? '').sort()).toEqual([...SPEC_REPORT_OUTPUTS].sort());
     expect(readFileSync(OPENAPI, 'utf8')).toBe(readFileSync(SHARED_OPENAPI, 'utf8'));
   });
 });
 
-describe('stop/action.yml', () => {
-  const stop = readActionYml(join(ROOT, 'stop'));
+describe.each([
+  ['stop', SPEC_STOP_INPUTS, SPEC_STOP_OUTPUTS],
+  ['report', SPEC_REPORT_INPUTS, SPEC_REPORT_OUTPUTS],
+] as const)('%s/action.yml', (dir, specInputs, specOutputs) => {
+  const action = readActionYml(join(ROOT, dir));
 
-  it('declares exactly the SPEC inputs of the stop action, with the SPEC defaults', () => {
-    expect(Object.keys(stop.inputs).sort()).toEqual(Object.keys(SPEC_STOP_INPUTS).sort());
-    for (const [name, fallback] of Object.entries(SPEC_STOP_INPUTS)) {
-      expect(stop.inputs[name]?.description?.length, `${name} description`).toBeGreaterThan(10);
-      expect(stop.inputs[name]?.default ?? '', `${name} default`).toBe(fallback);
+  it('declares exactly the SPEC inputs of the action, each described, with the SPEC defaults', () => {
+    expect(Object.keys(action.inputs).sort()).toEqual(Object.keys(specInputs).sort());
+    for (const [name, fallback] of Object.entries(specInputs)) {
+      expect(action.inputs[name]?.description?.length, `${name} description`).toBeGreaterThan(10);
+      expect(action.inputs[name]?.default ?? '', `${name} default`).toBe(fallback);
     }
   });
 
-  it('declares exactly the SPEC outputs of the stop action', () => {
-    expect(Object.keys(stop.outputs).sort()).toEqual([...SPEC_STOP_OUTPUTS].sort());
+  it('declares exactly the SPEC outputs of the action', () => {
+    expect(Object.keys(action.outputs).sort()).toEqual([...specOutputs].sort());
   });
 
   it('runs its own bundle on node24, from the root dist/', () => {
-    expect(stop.runs).toEqual({ using: 'node24', main: '../dist/stop/index.js' });
-    expect(existsSync(join(ROOT, 'stop', stop.runs.main))).toBe(true);
+    expect(action.runs).toEqual({ using: 'node24', main: `../dist/${dir}/index.js` });
+    expect(existsSync(join(ROOT, dir, action.runs.main))).toBe(true);
+  });
+});
+
+describe('report/action.yml', () => {
+  const report = readActionYml(join(ROOT, 'report'));
+
+  it('requires metrics; its defaults and outputs are the ones the code reads', () => {
+    expect(report.inputs.metrics?.required).toBe(true);
+    for (const [name, fallback] of Object.entries(REPORT_DEFAULTS)) expect(report.inputs[name]?.default, name).toBe(fallback);
+    expect(Object.keys(report.outputs)).toEqual([...REPORT_OUTPUT_NAMES]);
   });
 });

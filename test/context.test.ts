@@ -28,6 +28,20 @@ describe('readContext', () => {
     expect(ctx.pullRequest).toEqual({ number: 17, headSha: 'bbbbbbb2222222' });
   });
 
+  it('reads the base commit, and tells a pull request from a fork (whose token is read-only)', () => {
+    const side = (sha: string, repo: string, fork = false) => ({ sha, repo: { full_name: repo, fork } });
+    const read = (head: unknown, baseSide: unknown) =>
+      readContext({
+        ...base,
+        GITHUB_EVENT_NAME: 'pull_request',
+        GITHUB_EVENT_PATH: eventFile({ number: 17, pull_request: { number: 17, head, base: baseSide } }),
+      }).pullRequest;
+    expect(read(side('b2', 'acme/fine-tune'), side('a1', 'acme/fine-tune'))).toEqual({ number: 17, headSha: 'b2', baseSha: 'a1' });
+    expect(read(side('b2', 'mallory/fine-tune'), side('a1', 'acme/fine-tune'))?.fromFork).toBe(true);
+    expect(read(side('b2', 'acme/fine-tune', true), side('a1', 'acme/fine-tune'))?.fromFork).toBe(true);
+    expect(read({ sha: 'b2', repo: null }, { sha: 'a1' })).toEqual({ number: 17, headSha: 'b2', baseSha: 'a1' });
+  });
+
   it('reads the slot (workflow file, job, step) and the run attempt', () => {
     const ctx = readContext({
       ...base,

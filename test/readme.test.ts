@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ROOT, readActionYml } from './support/runner.js';
 import { SPEC_INPUTS, SPEC_OUTPUTS } from './support/spec.js';
-import { withTables } from '../scripts/readme-tables.js';
+import { documents, withTables } from '../scripts/readme-tables.js';
 
 const README = join(ROOT, 'README.md');
 const EXAMPLES = join(ROOT, 'examples', 'workflows');
@@ -126,6 +126,33 @@ describe('README tables', () => {
       expect(text).toContain(`<!-- table:${marker} -->`);
     }
     expect(text, 'README tables are stale: run npm run docs').toBe(withTables(text));
+  });
+});
+
+describe('docs/eval.md, the eval report', () => {
+  const page = (): string => readFileSync(join(ROOT, 'docs', 'eval.md'), 'utf8');
+
+  it('carries the tables of report/action.yml, as `npm run docs` generates them', () => {
+    const text = page();
+    for (const marker of ['report/action.yml:inputs', 'report/action.yml:outputs']) expect(text).toContain(`<!-- table:${marker} -->`);
+    expect(text, 'docs/eval.md tables are stale: run npm run docs').toBe(withTables(text));
+  });
+
+  it('every page of docs/ has its tables up to date, and the README links to docs/eval.md', () => {
+    expect(documents()).toEqual(expect.arrayContaining(['README.md', 'docs/eval.md']));
+    for (const name of documents()) {
+      const text = readFileSync(join(ROOT, name), 'utf8');
+      expect(text, `${name}: run npm run docs`).toBe(withTables(text));
+    }
+    expect(readme()).toContain('](docs/eval.md)');
+  });
+
+  it('names every input and output of report/action.yml, and the permissions it needs', () => {
+    const report = readActionYml(join(ROOT, 'report'));
+    const text = page();
+    for (const name of [...Object.keys(report.inputs), ...Object.keys(report.outputs)]) expect(text).toContain(`\`${name}\``);
+    for (const words of ['checks: write', 'pull-requests: write', 'fork', 'xychart-beta', 'npm run demo -- --report'])
+      expect(text).toContain(words);
   });
 });
 

@@ -204,7 +204,8 @@ Intro.
     }
   });
 
-  it('the real actions are all present', () => {
+  it('the real actions are all present: the launch, the eval report and the stop action', () => {
+    expect(actionFiles(ROOT).map((f) => actionPath(ROOT, f))).toEqual(['', '/report', '/stop']);
     expect(checkActions(ROOT)).toEqual([]);
   });
 
@@ -362,7 +363,8 @@ describe('npm run release, dry run in a temporary clone', () => {
     cpSync(join(clone, 'dist', 'post'), join(clone, 'dist', 'extra'), { recursive: true });
     result = run('npx', ['tsx', 'scripts/release.ts', '--check', 'v1.0.0']);
     expect(result.code, result.out).toBe(0);
-    expect(result.out).toContain('actions acme/loops-launch, acme/loops-launch/extra, acme/loops-launch/stop');
+    expect(result.out).toContain('actions acme/loops-launch, acme/loops-launch/extra, acme/loops-launch/report, acme/loops-launch/stop');
+    expect(result.out).toContain(`uses: acme/loops-launch/report@${git('rev-parse', 'HEAD')} # v1.0.0`);
     expect(result.out).toContain(`uses: acme/loops-launch/stop@${git('rev-parse', 'HEAD')} # v1.0.0`);
     expect(result.out).toContain(`uses: acme/loops-launch/extra@${git('rev-parse', 'HEAD')} # v1.0.0`);
 

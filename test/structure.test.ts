@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { checkStructure, formatProblem, transitiveImports } from '../scripts/check-structure.js';
+import { ENTRY_RULES, checkStructure, formatProblem, transitiveImports } from '../scripts/check-structure.js';
 import { ROOT } from './support/runner.js';
 
 const dirs: string[] = [];
@@ -133,6 +133,49 @@ describe('check-structure reports each rule once', () => {
       "src/main.ts:1: folder import cycle src → src/report → src (src → src/report: src/main.ts:1 imports './report/r.js'; src/report → src: src/report/s.ts:1 imports '../retry.js')",
       "src/main.ts:1: folder import cycle src → src/report → src/loops → src (src → src/report: src/main.ts:1 imports './report/r.js'; src/report → src/loops: src/report/r.ts:1 imports '../loops/client.js'; src/loops → src: src/loops/client.ts:1 imports '../retry.js')",
     ]);
+  });
+});
+
+describe('check-structure: what each entry may reach', () => {
+  const layout = (extra: Record<string, string>): Record<string, string> => ({
+    'src/main.ts': 'export const run = 1;\n',
+    'src/shared.ts': "import { c } from './loops/client.js';\nexport const s = c;\n",
+    'src/loops/client.ts': 'export const c = 1;\n',
+    'src/eval/report.ts': "import type { T } from '../core/t.js';\nexport const r = 1 as unknown as T;\n",
+    'src/core/t.ts': 'export type T = number;\n',
+    'src/entry/main.ts': "import { run } from '../main.js';\nvoid run;\n",
+    'src/entry/report.ts': "import { r } from '../eval/report.js';\nvoid r;\n",
+    'src/entry/post.ts': "import { s } from '../shared.js';\nvoid s;\n",
+    ...extra,
+  });
+
+  it('a clean layout: nothing to report', () => {
+    expect(checkStructure(tree(layout({})))).toEqual([]);
+  });
+
+  it('the report reaching the Loops client, however deep and whatever the kind of import', () => {
+    const root = tree(layout({ 'src/core/t.ts': "export type T = typeof import('../shared.js');\n" }));
+    expect(checkStructure(root).map(formatProblem)).toEqual([
+      'src/entry/report.ts:1: the eval report never talks to Loops, but src/entry/report.ts → src/eval/report.ts → src/core/t.ts → src/shared.ts → src/loops/client.ts',
+      'src/entry/report.ts:1: the eval report never talks to Loops, but src/entry/report.ts → src/eval/report.ts → src/core/t.ts → src/shared.ts',
+    ]);
+  });
+
+  it('the post step reaching the launch, and an entry reaching another entry', () => {
+    const root = tree(layout({ 'src/shared.ts': "export { run } from './main.js';\nexport { r } from './entry/report.js';\n" }));
+    expect(checkStructure(root).map(formatProblem)).toEqual([
+      "src/shared.ts:2: folder import cycle src → src/entry → src (src → src/entry: src/shared.ts:2 imports './entry/report.js'; src/entry → src: src/entry/main.ts:1 imports '../main.js')",
+      'src/entry/post.ts:1: an entry reaches another entry: src/entry/post.ts → src/shared.ts → src/entry/report.ts',
+      'src/entry/post.ts:1: the post step can only stop, never create, but src/entry/post.ts → src/shared.ts → src/main.ts',
+    ]);
+  });
+
+  it('the real tree: the report entry reaches the eval code and the shared core, none of what it must not', () => {
+    const reached = transitiveImports('src/entry/report.ts');
+    expect(reached).toEqual(expect.arrayContaining(['src/eval/report.ts', 'src/core/step-io.ts', 'src/report/pull-request.ts']));
+    for (const never of ENTRY_RULES['src/entry/report.ts']?.never ?? []) expect(reached).not.toContain(never);
+    expect(reached.filter((f) => f.startsWith('src/entry/'))).toEqual([]);
+    expect(transitiveImports('src/entry/stop.ts')).toContain('src/loops/client.ts');
   });
 });
 

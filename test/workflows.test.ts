@@ -1,6 +1,6 @@
 // Every workflow file in the repository (CI and examples) passes actionlint, and every use of
-// this repository's actions in them — the launch action (action.yml) and its sub-actions such as
-// the stop action (stop/action.yml) — passes only inputs that the used action.yml declares and
+// this repository's actions in them — the launch action (action.yml) and its sub-actions, the
+// stop action (stop/action.yml) and the eval report (report/action.yml) — passes only inputs that the used action.yml declares and
 // reads only outputs it declares, through `steps.<id>.outputs.<name>` and
 // `needs.<job>.outputs.<name>` chains. actionlint cannot check `uses: ./…` or this repository's
 // remote refs against their action.yml, so that part is done here. The examples are also held to
@@ -160,10 +160,19 @@ function usesThisAction(source: string): Array<{ job: string; step: Step; jobDef
   );
 }
 
-function grantsPullRequestWrite(permissions: unknown): boolean {
-  return (
-    permissions === 'write-all' || (typeof permissions === 'object' && permissions !== null && (permissions as Obj)['pull-requests'] === 'write')
-  );
+function grants(permissions: unknown, scope: string): boolean {
+  return permissions === 'write-all' || (typeof permissions === 'object' && permissions !== null && (permissions as Obj)[scope] === 'write');
+}
+
+const grantsPullRequestWrite = (permissions: unknown): boolean => grants(permissions, 'pull-requests');
+
+/** Whether a step of this repository's actions comments on the pull request: comment_on_pr as given, else as its action.yml defaults it. */
+function comments(step: Step): boolean {
+  const dir = actionDirOf(step.uses);
+  if (dir === undefined) return false;
+  const given = step.with?.comment_on_pr;
+  if (given !== undefined) return given === true || given === 'true';
+  return actionYmlOf(dir)?.inputs.comment_on_pr?.default === 'true';
 }
 
 /**
@@ -187,8 +196,10 @@ const files = workflowFiles();
 
 const LAUNCH = 'your-org/baseten-loops-launch@v1';
 const STOP = 'your-org/baseten-loops-launch/stop@v1';
+const REPORT = 'your-org/baseten-loops-launch/report@v1';
 /** The example workflows, exactly: each is linted, checked and shown verbatim in the README. */
 const EXAMPLES = [
+  'eval-baseline.yml',
   'fork-safe-dry-run.yml',
   'janitor.yml',
   'matrix.yml',
@@ -249,20 +260,29 @@ describe('workflow files', () => {
       const workflow = parse(source) as Workflow;
       expect(grantsPullRequestWrite(workflow.permissions), 'workflow-level pull-requests: write').toBe(false);
       for (const [jobName, job] of Object.entries(workflow.jobs ?? {})) {
-        const comments = (job.steps ?? []).some((s) => isThisAction(s.uses) && String(s.with?.comment_on_pr) === 'true');
-        expect(grantsPullRequestWrite(job.permissions), `jobs.${jobName}`).toBe(comments);
+        expect(grantsPullRequestWrite(job.permissions), `jobs.${jobName}`).toBe((job.steps ?? []).some(comments));
+      }
+    });
+
+    it('grants checks: write to the jobs that run the eval report, and to no other', () => {
+      const workflow = parse(source) as Workflow;
+      expect(grants(workflow.permissions, 'checks'), 'workflow-level checks: write').toBe(false);
+      for (const [jobName, job] of Object.entries(workflow.jobs ?? {})) {
+        const reports = (job.steps ?? []).some((s) => actionDirOf(s.uses) === 'report');
+        expect(grants(job.permissions, 'checks'), `jobs.${jobName}`).toBe(reports);
       }
     });
   });
 
-  it('examples use the launch and stop actions by their published refs with the API key from secrets', () => {
+  it('examples use the actions by their published refs, the launch and stop actions with the API key from secrets, the report without it', () => {
     for (const name of EXAMPLES) {
       const uses = usesThisAction(readExample(name));
       expect(uses.length, name).toBeGreaterThan(0);
       for (const { step } of uses) {
-        expect([LAUNCH, STOP], name).toContain(step.uses);
+        expect([LAUNCH, STOP, REPORT], name).toContain(step.uses);
         const dryLaunch = step.uses === LAUNCH && String(step.with?.dry_run) === 'true';
-        if (!dryLaunch) expect(step.with?.api_key, name).toBe('${{ secrets.BASETEN_API_KEY }}');
+        if (step.uses === REPORT) expect(step.with?.api_key, name).toBeUndefined();
+        else if (!dryLaunch) expect(step.with?.api_key, name).toBe('${{ secrets.BASETEN_API_KEY }}');
       }
     }
   });
@@ -300,10 +320,10 @@ jobs:
     expect(sameModelSessions(planted)).toEqual(['jobs.second: a second run of Qwen/Qwen3-8B in the session of jobs.first']);
   });
 
-  it('pr-finetune-eval.yml is the whole life of a pull request: launch → train → eval → stop', () => {
+  it('pr-finetune-eval.yml is the whole life of a pull request: launch → train → eval → report → stop', () => {
     const workflow = parseExample('pr-finetune-eval.yml');
     const jobs = workflow.jobs ?? {};
-    expect(Object.keys(jobs)).toEqual(['launch', 'train', 'eval', 'stop']);
+    expect(Object.keys(jobs)).toEqual(['launch', 'train', 'eval', 'report', 'stop']);
     expect(workflow.concurrency?.group).toContain('github.event.pull_request.number');
     expect(workflow.concurrency?.['cancel-in-progress']).toBe(true);
     expect(stepsUsing(workflow, LAUNCH).map(({ job, step }) => [job, String(step.with?.comment_on_pr)])).toEqual([['launch', 'true']]);
@@ -323,6 +343,32 @@ jobs:
     expect(jobs.stop?.if).toMatch(/^\$\{\{ always\(\) && needs\.launch\.outputs\.run_id != '' \}\}$/);
     const stops = stepsUsing(workflow, STOP);
     expect(stops.map(({ job, step }) => [job, step.with?.run_ids])).toEqual([['stop', '${{ needs.launch.outputs.run_id }}']]);
+
+    // The report: the eval's scores, tied to the launch's run, in the launch's comment, against the base commit.
+    expect(needsOf(jobs.report ?? {}).sort()).toEqual(['eval', 'launch']);
+    expect(envValues(jobs.report)).toEqual(['${{ needs.eval.outputs.metrics }}']);
+    const [report, ...more] = stepsUsing(workflow, REPORT);
+    expect(more).toEqual([]);
+    expect(report?.job).toBe('report');
+    expect(report?.step.with).toMatchObject({ metrics: 'metrics.json', run_id: '${{ needs.launch.outputs.run_id }}' });
+    for (const input of ['baseline', 'comment_on_pr', 'check_name', 'leg_key']) expect(report?.step.with?.[input], input).toBeUndefined();
+    expect(text(report?.step.with?.thresholds)).toMatch(/baseline/);
+  });
+
+  it('eval-baseline.yml stores the scores on every push to main, under the check name and leg the pull requests compare with', () => {
+    const workflow = parseExample('eval-baseline.yml') as Workflow & { on: { push?: { branches?: string[]; paths?: unknown } } };
+    expect(Object.keys(workflow.on)).toEqual(['push']);
+    expect(workflow.on.push).toEqual({ branches: ['main'] });
+    expect(workflow.concurrency?.['cancel-in-progress']).toBe(false);
+    const [report, ...more] = stepsUsing(workflow, REPORT);
+    expect(more).toEqual([]);
+    expect(report?.step.with).toMatchObject({ run_id: '${{ needs.launch.outputs.run_id }}', baseline: 'none', comment_on_pr: false });
+    const pr = stepsUsing(parseExample('pr-finetune-eval.yml'), REPORT)[0];
+    for (const input of ['check_name', 'leg_key']) expect(report?.step.with?.[input], input).toBe(pr?.step.with?.[input]);
+    expect(stepsUsing(workflow, LAUNCH).map(({ step }) => step.with?.base_model)).toEqual(
+      stepsUsing(parseExample('pr-finetune-eval.yml'), LAUNCH).map(({ step }) => step.with?.base_model),
+    );
+    expect(stepsUsing(workflow, STOP)).toHaveLength(1);
   });
 
   it("pr-closed-cleanup.yml stops the closed pull request's runs", () => {
@@ -517,9 +563,11 @@ jobs:
     expect(problems).toHaveLength(6);
   });
 
-  it('resolves sub-actions to their own action.yml: the stop action by its published ref and as ./stop', () => {
+  it('resolves sub-actions to their own action.yml: the stop and report actions by their published refs and as ./stop, ./report', () => {
     expect(actionDirOf('your-org/baseten-loops-launch@v1')).toBe('');
     expect(actionDirOf('your-org/baseten-loops-launch/stop@v1')).toBe('stop');
+    expect(actionDirOf('your-org/baseten-loops-launch/report@v1')).toBe('report');
+    expect(actionDirOf('./report')).toBe('report');
     expect(actionDirOf('./')).toBe('');
     expect(actionDirOf('./stop')).toBe('stop');
     expect(actionDirOf('evil-org/baseten-loops-launch/stop@v1')).toBeUndefined();
@@ -555,5 +603,36 @@ jobs:
       'jobs.stop: steps.stop.outputs.run_id is not an output declared in stop/action.yml',
       'jobs.stop: steps.local.outputs.sampler_model is not an output declared in stop/action.yml',
     ]);
+
+    const report = `
+on: pull_request
+jobs:
+  report:
+    runs-on: ubuntu-latest
+    steps:
+      - id: report
+        uses: your-org/baseten-loops-launch/report@v1
+        with:
+          api_key: x
+          thresholds: acc >= 1
+      - env:
+          A: \${{ steps.report.outputs.passed }}
+          B: \${{ steps.report.outputs.run_id }}
+        run: echo "$A $B"
+`;
+    expect(checkActionUsage(report)).toEqual([
+      'jobs.report.steps[report]: input "api_key" is not declared in report/action.yml',
+      'jobs.report.steps[report]: required input "metrics" is missing',
+      'jobs.report: steps.report.outputs.run_id is not an output declared in report/action.yml',
+    ]);
+  });
+
+  it('the permission checks see the report action comment by default and need checks: write', () => {
+    expect(comments({ uses: REPORT })).toBe(true);
+    expect(comments({ uses: REPORT, with: { comment_on_pr: false } })).toBe(false);
+    expect(comments({ uses: LAUNCH })).toBe(false);
+    expect(comments({ uses: STOP, with: { comment_on_pr: 'true' } })).toBe(true);
+    expect(grants({ checks: 'write' }, 'checks')).toBe(true);
+    expect(grants({ checks: 'read' }, 'checks')).toBe(false);
   });
 });

@@ -5,6 +5,7 @@
 
 import * as core from '@actions/core';
 import type { Log } from '../core/log.js';
+import type { ShowLogs } from './show-logs.js';
 import type { Clock } from '../core/retry.js';
 import type { LoopsClient } from '../loops/client.js';
 import type { Run } from '../loops/types.js';
@@ -12,9 +13,6 @@ import { type Cause, classify } from './causes.js';
 import { type FetchOptions, type Gathered, fetchSampler, fetchTrainer } from './fetch.js';
 import { type Printer, type Redact, formatLine, printLogs } from './render.js';
 import { LogStream } from './stream.js';
-
-export const SHOW_LOGS = ['on_failure', 'always', 'never'] as const;
-export type ShowLogs = (typeof SHOW_LOGS)[number];
 
 /** How a wait that did not end ready ends: the statuses whose logs are read. */
 const LOOKED_INTO: ReadonlySet<string> = new Set(['failed', 'timed_out', 'cancelled']);

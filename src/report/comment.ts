@@ -147,3 +147,38 @@ export function renderComment(ctx: CommentContext, data: CommentData): string {
     '',
   ].join('\n');
 }
+
+// Appendices: sections of a comment that another step owns (the eval report's Eval section, one
+// per check name and leg), each between an opening and a closing marker carrying its key. Whoever
+// rewrites the comment keeps the appendices it does not own, so that the launch's update on a new
+// push does not wipe the report's section and the report's write does not wipe the launch's table.
+
+const APPENDIX = /<!-- baseten-loops-appendix ([0-9a-f]{16}) -->\n[\s\S]*?\n<!-- \/baseten-loops-appendix \1 -->/g;
+const APPENDIX_KEY = /^[0-9a-f]{16}$/;
+
+const appendixOpen = (key: string): string => `<!-- baseten-loops-appendix ${key} -->`;
+const appendixClose = (key: string): string => `<!-- /baseten-loops-appendix ${key} -->`;
+
+/** Every appendix a comment carries, whole (markers included), in order. */
+export function appendicesOf(body: string): string[] {
+  return [...body.matchAll(APPENDIX)].map((m) => m[0]);
+}
+
+/** The content of the appendix `key`, if the comment has it. */
+export function appendixOf(body: string, key: string): string | undefined {
+  const found = appendicesOf(body).find((a) => a.startsWith(`${appendixOpen(key)}\n`));
+  return found?.slice(appendixOpen(key).length + 1, -(appendixClose(key).length + 1));
+}
+
+/** The comment with the appendix `key` replaced in place, or appended. */
+export function withAppendix(body: string, key: string, content: string): string {
+  if (!APPENDIX_KEY.test(key)) throw new Error(`not an appendix key: ${key}`);
+  // Content is rendered by this project, never raw text from outside; a marker in it is a bug.
+  if (content.includes('<!-- baseten-loops-appendix') || content.includes('<!-- /baseten-loops-appendix')) {
+    throw new Error('an appendix cannot hold an appendix marker');
+  }
+  const block = `${appendixOpen(key)}\n${content.trim()}\n${appendixClose(key)}`;
+  const existing = appendicesOf(body).find((a) => a.startsWith(`${appendixOpen(key)}\n`));
+  if (existing) return body.replace(existing, () => block);
+  return `${body.trimEnd()}${body.trim() ? '\n\n' : ''}${block}\n`;
+}

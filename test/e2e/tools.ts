@@ -166,4 +166,4 @@ export function routeOf(exchange: Pick<Exchange, 'method' | 'url'>): string {
 }
 
 // The fake GitHub API is the emulator's GitHub side (test/emulator/github/).
-export { type FakeComment, type FakeGithub, type GithubRequest, setPull, startFakeGithub } from '../emulator/github/server.js';
+export { type FakeCheckRun, type FakeComment, type FakeGithub, type GithubRequest, setPull, startFakeGithub } from '../emulator/github/server.js';

@@ -26,12 +26,26 @@ export function readActionYml(root = ROOT): ActionYml {
   return parse(readFileSync(join(root, 'action.yml'), 'utf8')) as ActionYml;
 }
 
-/** The main and post entries of the action under test, and the stop action's, as their action.yml declare them. */
-export function entries(): { main: string; post: string; stop: string } {
+/** Which action of the repository: the launch action (action.yml), or a sub-action by its directory. */
+export type ActionName = 'launch' | 'stop' | 'report';
+
+const actionDir = (action: ActionName): string => (action === 'launch' ? ACTION_ROOT : join(ACTION_ROOT, action));
+
+/** A sub-action's entry as its action.yml declares it (a path that does not exist when the checkout has no such action). */
+function subEntry(action: Exclude<ActionName, 'launch'>): string {
+  const dir = actionDir(action);
+  return existsSync(join(dir, 'action.yml')) ? join(dir, readActionYml(dir).runs.main) : join(dir, 'missing');
+}
+
+/** The main and post entries of the action under test, and the stop and report actions', as their action.yml declare them. */
+export function entries(): { main: string; post: string; stop: string; report: string } {
   const { runs } = readActionYml(ACTION_ROOT);
-  const stopDir = join(ACTION_ROOT, 'stop');
-  const stop = existsSync(join(stopDir, 'action.yml')) ? join(stopDir, readActionYml(stopDir).runs.main) : join(stopDir, 'missing');
-  return { main: join(ACTION_ROOT, runs.main), post: join(ACTION_ROOT, runs.post ?? runs.main), stop };
+  return {
+    main: join(ACTION_ROOT, runs.main),
+    post: join(ACTION_ROOT, runs.post ?? runs.main),
+    stop: subEntry('stop'),
+    report: subEntry('report'),
+  };
 }
 
 /** The main step's bundle. */
@@ -50,8 +64,8 @@ export interface RunnerOptions {
   onSpawn?: (child: ChildProcess) => void;
   /** Called with each stdout chunk as it arrives. */
   onStdout?: (text: string) => void;
-  /** Which action: the launch action (action.yml, the default) or the stop action (stop/action.yml). */
-  action?: 'launch' | 'stop';
+  /** Which action: the launch action (action.yml, the default), the stop action (stop/action.yml) or the report action (report/action.yml). */
+  action?: ActionName;
 }
 
 export interface StepResult {
@@ -91,10 +105,12 @@ export function parseFileCommands(text: string): Record<string, string> {
 export function inputEnv(
   inputs: Record<string, string | number | boolean> = {},
   githubToken = '',
-  action: 'launch' | 'stop' = 'launch',
+  action: ActionName = 'launch',
 ): Record<string, string> {
   const env: Record<string, string> = {};
-  for (const [name, spec] of Object.entries(readActionYml(action === 'stop' ? join(ACTION_ROOT, 'stop') : ACTION_ROOT).inputs)) {
+  const dir = actionDir(action);
+  const declared = existsSync(join(dir, 'action.yml')) ? readActionYml(dir).inputs : {};
+  for (const [name, spec] of Object.entries(declared)) {
     let value = spec.default ?? '';
     if (value === '${{ github.token }}') value = githubToken;
     env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = value;
@@ -215,7 +231,7 @@ function assertNoLeaks(result: StepResult, env: Record<string, string>): void {
 export async function runStep(options: RunnerOptions = {}): Promise<StepResult & { workspace: StepWorkspace }> {
   const workspace = new StepWorkspace(options.event ?? {});
   const env = { ...workspace.baseEnv(), ...inputEnv(options.inputs, '', options.action), ...options.env };
-  const entry = options.entry ?? (options.action === 'stop' ? entries().stop : undefined);
+  const entry = options.entry ?? (options.action === 'stop' || options.action === 'report' ? entries()[options.action] : undefined);
   const result = { ...(await spawnStep(env, { ...options, entry })), ...workspace.read() };
   assertNoLeaks(result, env);
   return { ...result, workspace };

@@ -93,6 +93,21 @@ export const SPEC_STOP_INPUTS: Record<string, string> = {
 
 export const SPEC_STOP_OUTPUTS = ['selected_run_ids', 'stopped_run_ids', 'already_stopped_run_ids', 'failed_run_ids', 'status'];
 
+/** The eval report action (report/action.yml): input name → default as its action.yml declares it. */
+export const SPEC_REPORT_INPUTS: Record<string, string> = {
+  metrics: '',
+  run_id: '',
+  baseline: 'base',
+  thresholds: '',
+  thresholds_need_baseline: 'false',
+  check_name: 'Loops eval',
+  comment_on_pr: 'true',
+  github_token: '${{ github.token }}',
+  leg_key: '',
+};
+
+export const SPEC_REPORT_OUTPUTS = ['passed', 'failed_rules', 'baseline_sha', 'check_run_url'];
+
 export const SHARED_SPEC = join(ROOT, '..', 'shared', 'SPEC.md');
 export const SHARED_OPENAPI = join(ROOT, '..', 'shared', 'loops-api', 'openapi.yaml');
 /** The API description the contract tests use: a copy of shared/loops-api/openapi.yaml. */

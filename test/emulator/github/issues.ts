@@ -1,9 +1,12 @@
 /** Issue (and pull-request) comments, and who the token is (GraphQL `viewer { login }`). */
 import { type Answer, type GithubRoute, type GithubState, invalid, notFound } from './state.js';
 
+/** GitHub refuses a comment body longer than this (422). */
+const MAX_BODY = 65_536;
+
 function textOf(body: unknown): string | undefined {
   const text = (body as { body?: unknown } | undefined)?.body;
-  return typeof text === 'string' ? text : undefined;
+  return typeof text === 'string' && text.length <= MAX_BODY ? text : undefined;
 }
 
 function createComment(state: GithubState, [owner, repo, number]: string[], body: unknown): Answer {

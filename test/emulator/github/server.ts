@@ -1,16 +1,18 @@
 /**
  * The emulator's GitHub side: the parts of GitHub's REST and GraphQL APIs the actions call, on
  * 127.0.0.1, answered from state a test can read and steer. Layout: server.ts (HTTP, the
- * prefix of Enterprise Server, recording, failures) · state.ts (what GitHub holds) · one module
- * of routes per concern (issues.ts: comments and the token's identity; pulls.ts: a pull request's head). Real Octokit talks to it.
+ * prefix of Enterprise Server, recording, failures, a read-only token) · state.ts (what GitHub
+ * holds) · one module of routes per concern (issues.ts: comments and the token's identity;
+ * pulls.ts: a pull request's head; checks.ts: check runs). Real Octokit talks to it.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { CHECK_ROUTES } from './checks.js';
 import { ISSUE_ROUTES, viewerQuery } from './issues.js';
 import { PULL_ROUTES } from './pulls.js';
 import { type GithubRoute, type GithubState, type Answer, newState } from './state.js';
 
-export type { FakeComment, GithubRequest, GithubState } from './state.js';
+export type { FakeCheckRun, FakeComment, GithubRequest, GithubState } from './state.js';
 export { setPull } from './pulls.js';
 
 export interface FakeGithub extends GithubState {
@@ -20,7 +22,7 @@ export interface FakeGithub extends GithubState {
 }
 
 /** Every route table; a concern adds its own module and lists it here. */
-const ROUTES: GithubRoute[] = [...ISSUE_ROUTES, ...PULL_ROUTES];
+const ROUTES: GithubRoute[] = [...ISSUE_ROUTES, ...PULL_ROUTES, ...CHECK_ROUTES];
 
 function send(res: http.ServerResponse, { status, body }: Answer): void {
   const text = JSON.stringify(body);
@@ -37,23 +39,21 @@ function parseBody(raw: string): unknown {
   }
 }
 
-/** The answer to one request: GraphQL, a route, a forced failure, or 404. */
-function answer(state: GithubState, method: string, path: string, body: unknown, graphql: boolean): Answer {
-  if (state.failWith !== undefined) {
-    return {
-      status: state.failWith,
-      body: {
-        message: 'Resource not accessible by integration',
-        documentation_url: 'https://docs.github.com/rest',
-        status: String(state.failWith),
-      },
-    };
-  }
+const refused = (status: number): Answer => ({
+  status,
+  body: { message: 'Resource not accessible by integration', documentation_url: 'https://docs.github.com/rest', status: String(status) },
+});
+
+/** The answer to one request: GraphQL, a route, a forced failure, a read-only token's refusal, or 404. */
+function answer(state: GithubState, method: string, path: string, body: unknown, graphql: boolean, query: Record<string, string>): Answer {
+  if (state.failWith !== undefined) return refused(state.failWith);
+  // GraphQL's `viewer` query is a read, sent as a POST.
+  if (state.readOnly && method !== 'GET' && !graphql) return refused(403);
   if (graphql) return viewerQuery(state, body);
   for (const route of ROUTES) {
     const m = route.pattern.exec(path);
     const handler = m ? route.methods[method] : undefined;
-    if (m && handler) return handler(state, m.slice(1), body);
+    if (m && handler) return handler(state, m.slice(1), body, query);
   }
   return { status: 404, body: { message: 'Not Found' } };
 }
@@ -78,8 +78,9 @@ export async function startFakeGithub(prefix = ''): Promise<FakeGithub> {
       const path = inside ? url.pathname.slice(prefix.length) : url.pathname;
       const body = parseBody(Buffer.concat(chunks).toString('utf8'));
       const where = graphql ? '(graphql)' : inside ? path : `(outside ${prefix}) ${path}`;
-      state.requests.push({ method, path: where, query: Object.fromEntries(url.searchParams), authorization: req.headers.authorization, body });
-      send(res, !inside && !graphql ? { status: 404, body: { message: 'Not Found' } } : answer(state, method, path, body, graphql));
+      const query = Object.fromEntries(url.searchParams);
+      state.requests.push({ method, path: where, query, authorization: req.headers.authorization, body });
+      send(res, !inside && !graphql ? { status: 404, body: { message: 'Not Found' } } : answer(state, method, path, body, graphql, query));
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));

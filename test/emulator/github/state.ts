@@ -16,14 +16,36 @@ export interface GithubRequest {
   body?: unknown;
 }
 
+/** A check run as GitHub keeps it (the fields the actions read and write). */
+export interface FakeCheckRun {
+  id: number;
+  /** owner/repo */
+  repository: string;
+  name: string;
+  head_sha: string;
+  status: string;
+  conclusion: string | null;
+  external_id: string | null;
+  details_url: string | null;
+  html_url: string;
+  started_at: string;
+  completed_at: string | null;
+  output: { title: string | null; summary: string | null; text: string | null };
+  app: { id: number; slug: string };
+}
+
 export interface GithubState {
   requests: GithubRequest[];
   /** `owner/repo#N` → the comments on that issue or pull request, oldest first. */
   comments: Map<string, FakeComment[]>;
   /** `owner/repo#N` → the pull request's current head and base commits (see pulls.ts setPull). */
   pulls: Map<string, { head: string; base: string }>;
+  /** Check runs of every repository, oldest first. */
+  checkRuns: FakeCheckRun[];
   /** When set, every request is answered with this status and a GitHub-style error body. */
   failWith: number | undefined;
+  /** A read-only token (a fork's pull request): every write answers 403, reads work. */
+  readOnly: boolean;
   /** The login the token belongs to (GraphQL `viewer`), and the author of what it creates. */
   viewer: string;
   /** The next id handed out (comments, and whatever else a route creates). */
@@ -31,7 +53,16 @@ export interface GithubState {
 }
 
 export function newState(): GithubState {
-  return { requests: [], comments: new Map(), pulls: new Map(), failWith: undefined, viewer: 'github-actions[bot]', nextId: 1000 };
+  return {
+    requests: [],
+    comments: new Map(),
+    pulls: new Map(),
+    checkRuns: [],
+    failWith: undefined,
+    readOnly: false,
+    viewer: 'github-actions[bot]',
+    nextId: 1000,
+  };
 }
 
 export interface Answer {
@@ -39,10 +70,10 @@ export interface Answer {
   body: unknown;
 }
 
-/** A route: its pattern's groups are the handler's params; `body` is the parsed JSON body. */
+/** A route: its pattern's groups are the handler's params; `body` is the parsed JSON body; `query` the URL's parameters. */
 export interface GithubRoute {
   pattern: RegExp;
-  methods: Record<string, (state: GithubState, params: string[], body: unknown) => Answer>;
+  methods: Record<string, (state: GithubState, params: string[], body: unknown, query: Record<string, string>) => Answer>;
 }
 
 export const notFound: Answer = { status: 404, body: { message: 'Not Found' } };

@@ -36,10 +36,12 @@ describe('readContext', () => {
         GITHUB_EVENT_NAME: 'pull_request',
         GITHUB_EVENT_PATH: eventFile({ number: 17, pull_request: { number: 17, head, base: baseSide } }),
       }).pullRequest;
-    expect(read(side('b2', 'acme/fine-tune'), side('a1', 'acme/fine-tune'))).toEqual({ number: 17, headSha: 'b2', baseSha: 'a1' });
-    expect(read(side('b2', 'mallory/fine-tune'), side('a1', 'acme/fine-tune'))?.fromFork).toBe(true);
-    expect(read(side('b2', 'acme/fine-tune', true), side('a1', 'acme/fine-tune'))?.fromFork).toBe(true);
-    expect(read({ sha: 'b2', repo: null }, { sha: 'a1' })).toEqual({ number: 17, headSha: 'b2', baseSha: 'a1' });
+    const [b2, a1] = ['b2'.repeat(20), 'a1'.repeat(20)];
+    expect(read(side(b2, 'acme/fine-tune'), side(a1, 'acme/fine-tune'))).toEqual({ number: 17, headSha: b2, baseSha: a1 });
+    expect(read(side(b2, 'mallory/fine-tune'), side(a1, 'acme/fine-tune'))?.fromFork).toBe(true);
+    expect(read(side(b2, 'acme/fine-tune', true), side(a1, 'acme/fine-tune'))?.fromFork).toBe(true);
+    expect(read({ sha: b2, repo: null }, { sha: a1 })).toEqual({ number: 17, headSha: b2, baseSha: a1 });
+    expect(read({ sha: 'not a commit' }, { sha: a1 })).toEqual({ number: 17, baseSha: a1 });
   });
 
   it('reads the slot (workflow file, job, step) and the run attempt', () => {

@@ -1,17 +1,19 @@
 // No entry ever calls a Loops DELETE route: DELETE /v1/loops/runs/{id} deletes the run's
 // checkpoints, DELETE /v1/loops/checkpoints/{id} a checkpoint. Every bundle built from
 // src/entry/ runs its scenarios here (success, failure, cancellation, the post step, the stop
-// action and its janitor), serverless and dedicated, against an emulator whose DELETE routes
-// really delete; afterwards no DELETE was received and every checkpoint is still there. An entry
-// added to src/entry/ fails this test until it has a scenario below.
+// action and its janitor, the eval report), serverless and dedicated, against an emulator whose
+// DELETE routes really delete; afterwards no DELETE was received and every checkpoint is still
+// there. An entry added to src/entry/ fails this test until it has a scenario below.
 
-import { readFileSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect } from 'vitest';
 import type { Emulator } from '../emulator/server.js';
 import { type Step, signalOn } from '../support/e2e.js';
 import { ROOT, type RunnerOptions, runPostStep } from '../support/runner.js';
 import { KEY, SHA, lifeTest as test, launchInputs, pr, stopInputs } from './life.js';
+import { startFakeGithub } from './tools.js';
 
 type StepFn = (o: RunnerOptions) => Promise<Step>;
 
@@ -63,6 +65,27 @@ const SCENARIOS: Record<string, (emulator: Emulator, step: StepFn) => Promise<vo
       const post = await runPostStep(main, { inputs: launchInputs(emulator, { deactivate_at_job_end: true, scope }) });
       expect(post.code, post.stdout).toBe(0);
       expect(post.stdout).toContain(`Deactivated run ${main.outputs.run_id ?? ''}`);
+    }
+  },
+  // The eval report talks to GitHub only: after two launches (serverless and dedicated) on a pull
+  // request, it reports each run's scores; neither the Loops emulator nor GitHub receives a DELETE.
+  report: async (emulator, step) => {
+    const gh = await startFakeGithub();
+    const dir = mkdtempSync(join(tmpdir(), 'no-delete-report-'));
+    try {
+      writeFileSync(join(dir, 'metrics.json'), JSON.stringify({ accuracy: 0.9 }));
+      for (const scope of ['auto', 'deployment']) {
+        const ctx = pr(9, SHA.A, { github: gh });
+        const launched = await launch(emulator, step, { wait_for: 'none', scope, comment_on_pr: true }, ctx);
+        const inputs = { metrics: 'metrics.json', run_id: launched.outputs.run_id ?? '', thresholds: 'accuracy >= 0.5', leg_key: scope };
+        const report = await step({ action: 'report', inputs, env: { ...ctx.env, GITHUB_WORKSPACE: dir }, event: ctx.event });
+        expect([report.code, report.outputs.passed], report.stdout).toEqual([0, 'true']);
+      }
+      expect(gh.requests.filter((r) => r.method === 'DELETE')).toEqual([]);
+      expect(gh.checkRuns).toHaveLength(2);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      await gh.close();
     }
   },
   stop: async (emulator, step) => {

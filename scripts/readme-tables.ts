@@ -22,29 +22,41 @@ const DEFAULT_TEXT: Record<string, string> = { api_key: 'env `BASETEN_API_KEY`' 
 
 const escapeCell = (text: string): string => text.replace(/\|/g, '\\|').replace(/\s*\n\s*/g, ' ');
 
-export function renderTable(file: string, kind: 'inputs' | 'outputs'): string {
+/**
+ * The table of an action.yml's inputs or outputs, in its order; with `only`, just those (in that
+ * order), and a name the action.yml does not declare is an error, so a table cannot name a ghost.
+ */
+export function renderTable(file: string, kind: 'inputs' | 'outputs', only?: string[]): string {
   const action = parse(readFileSync(join(ROOT, file), 'utf8')) as ActionYml;
+  const pick = <T>(entries: Record<string, T>): Array<[string, T]> => {
+    if (!only) return Object.entries(entries);
+    return only.map((name) => {
+      const entry = entries[name];
+      if (entry === undefined) throw new Error(`${file} declares no ${kind.slice(0, -1)} named ${name}`);
+      return [name, entry];
+    });
+  };
   if (kind === 'outputs') {
-    return [
-      '| output | description |',
-      '|---|---|',
-      ...Object.entries(action.outputs).map(([n, o]) => `| \`${n}\` | ${escapeCell(o.description)} |`),
-    ].join('\n');
+    return ['| output | description |', '|---|---|', ...pick(action.outputs).map(([n, o]) => `| \`${n}\` | ${escapeCell(o.description)} |`)].join(
+      '\n',
+    );
   }
-  const rows = Object.entries(action.inputs).map(([name, input]) => {
+  const rows = pick(action.inputs).map(([name, input]) => {
     const shown = DEFAULT_TEXT[name] ?? (input.required ? '—' : input.default ? `\`${input.default}\`` : '');
     return `| \`${name}\` | ${shown} | ${input.required ? '**Required.** ' : ''}${escapeCell(input.description)} |`;
   });
   return ['| input | default | description |', '|---|---|---|', ...rows].join('\n');
 }
 
-const BLOCK = /(<!-- table:([\w./-]+):(inputs|outputs) -->\n)[\s\S]*?(<!-- \/table -->)/g;
+/** `<!-- table:<file>:<inputs|outputs>[:name,name,…] -->` … `<!-- /table -->`. */
+const BLOCK = /(<!-- table:([\w./-]+):(inputs|outputs)(?::([\w,]+))? -->\n)[\s\S]*?(<!-- \/table -->)/g;
 
-/** The README with every marked table regenerated. */
+/** A document with every marked table regenerated. */
 export function withTables(readme: string): string {
   return readme.replace(
     BLOCK,
-    (_all, open: string, file: string, kind: 'inputs' | 'outputs', close: string) => `${open}${renderTable(file, kind)}\n${close}`,
+    (_all, open: string, file: string, kind: 'inputs' | 'outputs', names: string | undefined, close: string) =>
+      `${open}${renderTable(file, kind, names?.split(','))}\n${close}`,
   );
 }
 

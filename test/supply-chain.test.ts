@@ -315,9 +315,9 @@ describe('the release workflow', () => {
   });
 });
 
-describe('the README Usage block works as written', () => {
+describe("the README's quick start works as written", () => {
   const readme = read('README.md');
-  const usage = readme.split(/^## Usage\s*$/m)[1]?.split(/^## /m)[0] ?? '';
+  const usage = readme.split(/^## Quick start\b.*$/m)[1]?.split(/^## /m)[0] ?? '';
   const block = /^```yaml\n([\s\S]*?)^```$/m.exec(usage)?.[1] ?? '';
 
   it('is a complete workflow that passes actionlint', async () => {

@@ -2,7 +2,7 @@
 // are the cause table's (src/forensics/causes.ts), as `npm run docs` writes them: every
 // failure_reason once, with what it means and its fix; every rule, in order.
 
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { causesTable, rulesTable, withCauses } from '../scripts/causes-doc.js';
@@ -42,5 +42,37 @@ describe('the troubleshooting docs', () => {
     for (const table of [causesTable(), rulesTable()]) {
       for (const row of table.split('\n')) expect(row.replace(/\\\|/g, '').split('|')).toHaveLength(5);
     }
+  });
+});
+
+/** Every source file under src/, concatenated: what the actions can print. */
+function sources(dir = join(ROOT, 'src')): string {
+  return readdirSync(dir, { withFileTypes: true })
+    .map((entry) =>
+      entry.isDirectory() ? sources(join(dir, entry.name)) : entry.name.endsWith('.ts') ? readFileSync(join(dir, entry.name), 'utf8') : '',
+    )
+    .join('\n');
+}
+
+describe('the messages table of docs/troubleshooting.md', () => {
+  const text = read('docs/troubleshooting.md').split('<!-- messages -->\n')[1]?.split('<!-- /messages -->')[0] ?? '';
+  const rows = text.split('\n').filter((line) => line.startsWith('| `'));
+
+  it('has a row for each message a user meets, each with why and what to do', () => {
+    expect(rows.length).toBeGreaterThanOrEqual(30);
+    for (const row of rows)
+      expect(
+        row
+          .replace(/\\\|/g, '')
+          .split('|')
+          .filter((cell) => cell.trim()),
+        row,
+      ).toHaveLength(3);
+  });
+
+  it('quotes each message as the code prints it: a message the code no longer prints fails here', () => {
+    const code = sources();
+    const missing = rows.map((row) => /^\| `([^`]+)` \|/.exec(row)?.[1] ?? row).filter((fragment) => !code.includes(fragment));
+    expect(missing).toEqual([]);
   });
 });

@@ -4,7 +4,7 @@
 // reads only outputs it declares, through `steps.<id>.outputs.<name>` and
 // `needs.<job>.outputs.<name>` chains. actionlint cannot check `uses: ./…` or this repository's
 // remote refs against their action.yml, so that part is done here. The examples are also held to
-// what the README says they show.
+// what the README (which links each of them) says they show.
 
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -197,14 +197,16 @@ const files = workflowFiles();
 const LAUNCH = 'your-org/baseten-loops-launch@v1';
 const STOP = 'your-org/baseten-loops-launch/stop@v1';
 const REPORT = 'your-org/baseten-loops-launch/report@v1';
-/** The example workflows, exactly: each is linted, checked and shown verbatim in the README. */
+/** The example workflows, exactly: each is linted, checked, and linted to from the README (test/readme.test.ts). */
 const EXAMPLES = [
+  'checkpoint-eval.yml',
   'eval-baseline.yml',
   'fork-safe-dry-run.yml',
   'janitor.yml',
   'matrix.yml',
   'pr-closed-cleanup.yml',
   'pr-finetune-eval.yml',
+  'quick-start.yml',
   'train-and-eval-one-job.yml',
   'two-base-models-one-session.yml',
 ];
@@ -239,7 +241,7 @@ function sameModelSessions(workflow: Workflow): string[] {
 }
 
 describe('workflow files', () => {
-  it('exist: the CI workflows and exactly the examples the README shows', () => {
+  it('exist: the CI workflows and exactly the examples listed here', () => {
     const names = files.map((f) => relative(ROOT, f));
     expect(names).toEqual(expect.arrayContaining(['.github/workflows/ci.yml', '.github/workflows/self-test.yml']));
     expect(names.filter((n) => n.startsWith('examples/')).sort()).toEqual(EXAMPLES.map((n) => `examples/workflows/${n}`));
@@ -450,6 +452,8 @@ jobs:
       ).toEqual([]);
     }
     for (const name of [
+      'quick-start.yml',
+      'checkpoint-eval.yml',
       'pr-finetune-eval.yml',
       'matrix.yml',
       'train-and-eval-one-job.yml',
@@ -458,6 +462,62 @@ jobs:
     ]) {
       expect(readExample(name), name).toMatch(/OPENAI_BASE_URL: \$\{\{ (needs\.[\w-]+|steps\.loops)\.outputs\.openai_base_url \}\}/);
     }
+  });
+
+  it('quick-start.yml is launch → eval → stop, with what the eval needs and the stop job guarded', () => {
+    const workflow = parseExample('quick-start.yml');
+    const jobs = workflow.jobs ?? {};
+    expect(Object.keys(jobs)).toEqual(['launch', 'eval', 'stop']);
+    expect(Object.keys(jobs.launch?.outputs ?? {})).toEqual(['run_id', 'openai_base_url', 'sampler_model']);
+    expect(grants(jobs.launch?.permissions, 'pull-requests') || (jobs.launch?.permissions as Obj | undefined)?.['pull-requests'] === 'read').toBe(
+      true,
+    );
+    expect(workflow.concurrency?.['cancel-in-progress']).toBe(true);
+  });
+
+  it("every stop job that stops a launch's run runs always, and only once the launch reported a run", () => {
+    for (const name of EXAMPLES) {
+      for (const [jobName, job] of Object.entries(parseExample(name).jobs ?? {})) {
+        for (const step of (job.steps ?? []).filter((s) => s.uses === STOP && /needs\.[\w-]+\.outputs\.run_id/.test(text(s.with?.run_ids)))) {
+          const launches = [...text(step.with?.run_ids).matchAll(/needs\.([\w-]+)\.outputs\.run_id/g)].map((m) => m[1] ?? '');
+          const guard = text(job.if).replace(/\s+/g, ' ');
+          expect(guard, `${name}: jobs.${jobName}`).toMatch(/^\$\{\{ always\(\) && /);
+          expect(guard, `${name}: jobs.${jobName}`).toContain(`needs.${launches[0] ?? ''}.outputs.run_id != ''`);
+        }
+      }
+    }
+  });
+
+  it('a launch that a training script attaches to through LOOPS_REUSE_FROM_SESSION_ID is dedicated (scope: deployment): a serverless run has no deployment to continue', () => {
+    const attaching: string[] = [];
+    for (const name of EXAMPLES) {
+      const workflow = parseExample(name);
+      const jobs = workflow.jobs ?? {};
+      for (const [jobName, job] of Object.entries(jobs)) {
+        for (const value of envValues(job).filter((v) => /session_id/.test(v))) {
+          if (!(job.steps ?? []).some((s) => Object.keys(s.env ?? {}).includes('LOOPS_REUSE_FROM_SESSION_ID'))) continue;
+          const from = /needs\.([\w-]+)\.outputs\.session_id/.exec(value)?.[1];
+          const launchJob = from ?? jobName;
+          for (const { step } of stepsUsing({ jobs: { [launchJob]: jobs[launchJob] ?? {} } }, LAUNCH)) {
+            attaching.push(name);
+            expect(step.with?.scope, `${name}: jobs.${launchJob}`).toBe('deployment');
+          }
+        }
+      }
+    }
+    expect(new Set(attaching)).toEqual(
+      new Set(['checkpoint-eval.yml', 'eval-baseline.yml', 'matrix.yml', 'pr-finetune-eval.yml', 'train-and-eval-one-job.yml']),
+    );
+  });
+
+  it('checkpoint-eval.yml launches from a trainer checkpoint with its rank, and evaluates the published adapter, not the base model', () => {
+    const workflow = parseExample('checkpoint-eval.yml');
+    const [launch] = stepsUsing(workflow, LAUNCH);
+    expect(launch?.step.with).toMatchObject({ checkpoint_path: '${{ env.CHECKPOINT }}', lora_rank: '${{ env.LORA_RANK }}' });
+    expect(readExample('checkpoint-eval.yml')).toMatch(/CHECKPOINT: bt:\/\/loops:\w+\/weights\/[\w.-]+\n/);
+    const evalRun = text(workflow.jobs?.eval?.steps?.find((s) => s.id === 'eval')?.run);
+    expect(evalRun).toContain('--model "$ADAPTER"');
+    expect(evalRun).toMatch(/\.parent == \$base/);
   });
 
   it('ci.yml runs .ci/run on Node 20, after checkout; .ci/run installs, type checks, lints, checks dist/, tests, smoke-runs on Node 24', () => {

@@ -1,6 +1,7 @@
 // The samplers answer like vLLM (brief §3 i): GET {base_url}/v1/models on the emulator, its
 // auth, its models list, not-ready and dead samplers, wake from SCALED_TO_ZERO, faults and
-// recording on these paths, and where samplers say they live.
+// recording on these paths, and where samplers and trainers say they live (and a trainer's
+// routes on the emulator).
 import { describe, expect, it } from 'vitest';
 import { emulatorClient } from './emulator/client.js';
 import { emulatorFixture } from './emulator/fixture.js';
@@ -160,6 +161,49 @@ describe('samplerBaseUrl', () => {
     expect((await api.getRun(run.id)).body.run.sampler?.base_url).toBe(`https://samplers.test/${id}`);
     current().configure({ samplerBaseUrl: 'emulator' });
     expect((await api.getRun(run.id)).body.run.sampler?.base_url).toBe(`${current().url}/sampler/${id}`);
+  });
+});
+
+describe('trainerBaseUrl', () => {
+  const trainer = (run: LoopsRun, route: string) => api.get<unknown>(`${run.base_url}/${route}`);
+
+  it("'baseten' by default (nothing serves it); 'emulator': the trainer answers /health and /policy_version on the emulator", async () => {
+    await start({ serverlessAccess: ['Qwen/Qwen3-0.6B'] });
+    const baseten = await api.run();
+    expect(baseten.base_url).toMatch(/^https:\/\/model-[a-z0-9]{7}\.api\.baseten\.co\/environments\/loops-trainer\/sync$/);
+    current().configure({ trainerBaseUrl: 'emulator' });
+    const id = baseten.deployment_id ?? '';
+    const run = (await api.getRun(baseten.id)).body.run;
+    expect(run.base_url).toBe(`${current().url}/trainer/${id}`);
+    expect((await api.getDeployment(id)).body.deployment.base_url).toBe(run.base_url);
+    // CREATED, then DEPLOYING: not up yet; RUNNING: up.
+    expect((await trainer(run, 'health')).status).toBe(503);
+    clock.advance(1_000);
+    expect([(await trainer(run, 'health')).status, (await trainer(run, 'health')).body]).toEqual([200, {}]);
+    expect((await trainer(run, 'policy_version')).body).toEqual({ policy_version: 0 });
+    expect((await trainer(run, 'nope')).status).toBe(404);
+    expect((await api.call('POST', `${run.base_url}/health`)).status).toBe(405);
+    expect((await emulatorClient(current, 'wrong-key').get(`${run.base_url}/health`)).status).toBe(401);
+    // A serverless run's trainer answers too; a stopped one does not; nor an unknown one.
+    const serverless = await api.run({ base_model: 'Qwen/Qwen3-0.6B' });
+    expect(serverless.deployment_id).toBeNull();
+    expect((await trainer(serverless, 'health')).status).toBe(200);
+    await api.deactivate(run.id);
+    expect((await trainer(run, 'health')).status).toBe(404);
+    expect((await api.get(`${current().url}/trainer/nope123/health`)).status).toBe(404);
+    // A function: whatever it returns, which the emulator does not serve.
+    current().configure({ trainerBaseUrl: (deploymentId) => `https://trainers.test/${deploymentId}` });
+    expect((await api.getRun(serverless.id)).body.run.base_url).toMatch(/^https:\/\/trainers\.test\/[a-z0-9]{7}$/);
+    expect((await api.get(`/trainer/${id}/health`)).status).toBe(404);
+  });
+
+  it('its paths are not the management API: no API rate limit', async () => {
+    await start({ trainerBaseUrl: 'emulator' });
+    const run = await readyRun();
+    current().configure({ rateLimit: { perSecond: 0.01, burst: 1 } });
+    expect((await api.get('/v1/loops/capabilities')).status).toBe(200); // the one token
+    for (let i = 0; i < 3; i++) expect((await trainer(run, 'health')).status).toBe(200);
+    expect((await api.get('/v1/loops/capabilities')).status).toBe(429);
   });
 });
 

@@ -8,7 +8,15 @@ import {
   DEFAULT_USER_EMAIL,
   DEFAULT_WAKE_MS,
 } from './defaults.js';
-import type { DeactivateInactive, EmulatorOptions, EndpointRateLimits, SamplerBaseUrl, ServerlessAccess, ServerlessSampler } from './options.js';
+import type {
+  DeactivateInactive,
+  EmulatorOptions,
+  EndpointRateLimits,
+  SamplerBaseUrl,
+  ServerlessAccess,
+  ServerlessSampler,
+  TrainerBaseUrl,
+} from './options.js';
 import { STORY_NAMES, type StoryName } from './stories.js';
 import type { CheckpointSpec, SupportedModel, TimelineStep } from './types.js';
 import { type FieldSpec, createRunSpecs } from './validation.js';
@@ -33,6 +41,7 @@ export interface Config {
   createRunFields: FieldSpec[];
   bom: boolean;
   samplerBaseUrl: SamplerBaseUrl;
+  trainerBaseUrl: TrainerBaseUrl;
   wakeMs: number;
   scaleDownMsPerSecond: number;
   serverlessAccess: ServerlessAccess;
@@ -65,6 +74,7 @@ export function defaultConfig(): Config {
     createRunFields: createRunSpecs(undefined),
     bom: false,
     samplerBaseUrl: 'emulator',
+    trainerBaseUrl: 'baseten',
     wakeMs: DEFAULT_WAKE_MS,
     scaleDownMsPerSecond: 0,
     serverlessAccess: 'none',
@@ -119,6 +129,7 @@ function applyFacts(c: Config, o: Partial<EmulatorOptions>): void {
   if ('createRunFields' in o) c.createRunFields = createRunSpecs(o.createRunFields);
   if (o.bom !== undefined) c.bom = o.bom;
   if (o.samplerBaseUrl !== undefined) c.samplerBaseUrl = o.samplerBaseUrl;
+  if (o.trainerBaseUrl !== undefined) c.trainerBaseUrl = o.trainerBaseUrl;
   if (o.wakeMs !== undefined) c.wakeMs = nonNegative('wakeMs', o.wakeMs);
   if (o.scaleDownMsPerSecond !== undefined) {
     c.scaleDownMsPerSecond = nonNegative('scaleDownMsPerSecond', o.scaleDownMsPerSecond);

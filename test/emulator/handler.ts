@@ -9,6 +9,7 @@ import { detail } from './responses.js';
 import { route } from './router.js';
 import { isSamplerPath } from './sampler.js';
 import type { World } from './store.js';
+import { isTrainerPath } from './trainer.js';
 import { Exchange, type TransportEnv } from './transport.js';
 
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -68,8 +69,8 @@ export async function handle(env: HandlerEnv, req: http.IncomingMessage, res: ht
   if (rawBody === undefined) return ex.send(detail(413, 'Request body too large'));
   record.body = parsedOrRaw(rawBody);
 
-  // The samplers are other servers: the management API's rate limits are not theirs.
-  const api = !isSamplerPath(url.pathname);
+  // The samplers and trainers are other servers: the management API's rate limits are not theirs.
+  const api = !isSamplerPath(url.pathname) && !isTrainerPath(url.pathname);
   const key = keyOf(req.headers.authorization);
   const retryAfter = api ? env.limiter.take(config) : undefined;
   if (retryAfter !== undefined) return ex.send(tooMany(retryAfter));

@@ -46,6 +46,9 @@ export type DeactivateInactive = 'ok' | 'conflict' | 'not_found';
 /** Where samplers say they live (their base_url). */
 export type SamplerBaseUrl = 'emulator' | 'baseten' | ((modelId: string) => string);
 
+/** Where trainers say they live (a run's and its deployment's base_url); a function gets the deployment id. */
+export type TrainerBaseUrl = 'emulator' | 'baseten' | ((deploymentId: string) => string);
+
 export interface EmulatorOptions {
   host?: string;
   port?: number;
@@ -77,6 +80,14 @@ export interface EmulatorOptions {
   bom?: boolean;
   /** Default 'emulator': `${url}/sampler/${model_id}`, served by this emulator. */
   samplerBaseUrl?: SamplerBaseUrl;
+  /**
+   * 'emulator': `${url}/trainer/${deployment id}`, where this emulator answers what the SDK calls
+   * on a trainer (trainer.ts). Default 'baseten': `https://model-….api.baseten.co/…`, the form of
+   * the real API, which nothing here serves. The default stays 'baseten' because no action calls
+   * a trainer, so no test needs one served, and the tests of the run record pin that shape; the
+   * demo, which prints every URL it is given, asks for 'emulator'.
+   */
+  trainerBaseUrl?: TrainerBaseUrl;
   /** How long a woken sampler stays WAKING_UP (its trainer DEPLOYING). Default 300. */
   wakeMs?: number;
   /** A deployment idle for scale_down_delay_seconds × this many ms scales to zero. Default 0 = never. */

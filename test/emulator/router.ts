@@ -1,10 +1,11 @@
-/** The route table: API routes, then the samplers' vLLM routes; auth has already passed. */
+/** The route table: API routes, then the samplers' vLLM routes and the trainers' routes; auth has already passed. */
 import { type Resp, detail } from './responses.js';
 import { CHECKPOINT_ROUTES } from './routes-checkpoints.js';
 import { RUN_ROUTES } from './routes-runs.js';
 import { INFRA_ROUTES } from './routes-infra.js';
 import { LOG_ROUTES } from './logs.js';
 import { SAMPLER_ROUTES } from './sampler.js';
+import { TRAINER_ROUTES } from './trainer.js';
 import type { World } from './store.js';
 
 /** One authenticated request, as a route sees it. */
@@ -28,7 +29,7 @@ export interface Route {
   capabilitiesOnly?: boolean;
 }
 
-const ROUTES: Route[] = [...RUN_ROUTES, ...INFRA_ROUTES, ...CHECKPOINT_ROUTES, ...LOG_ROUTES, ...SAMPLER_ROUTES];
+const ROUTES: Route[] = [...RUN_ROUTES, ...INFRA_ROUTES, ...CHECKPOINT_ROUTES, ...LOG_ROUTES, ...SAMPLER_ROUTES, ...TRAINER_ROUTES];
 
 /** The endpoint a request goes to (method and route, whatever the ids in the path), for the rate limits. */
 export function endpointOf(method: string, pathname: string): string {

@@ -9,10 +9,11 @@
  * create-run.ts (create + reuse), lifecycle.ts (idle scale-down, wake, teardown, GPU time),
  * views.ts (state → JSON) · stories.ts (failure stories: timelines and log lines) · router.ts,
  * routes-runs.ts, routes-infra.ts, logs.ts (trainer and sampler logs), sampler.ts (vLLM
- * /v1/models) · gate.ts (rate limit, auth), faults.ts, transport.ts, handler.ts · facade.ts
- * (the Emulator handle) · client.ts (a test client over HTTP) · cli.ts · github/ (the GitHub
- * side: the REST and GraphQL routes the actions call, its own server) · serverless.ts
- * (availability modes at create, capacity refusals) · routes-checkpoints.ts (list, DELETE, TTL).
+ * /v1/models), trainer.ts (a trainer's /health and /policy_version) · gate.ts (rate limit,
+ * auth), faults.ts, transport.ts, handler.ts · facade.ts (the Emulator handle) · client.ts (a
+ * test client over HTTP) · cli.ts · github/ (the GitHub side: the REST and GraphQL routes the
+ * actions call, its own server) · serverless.ts (availability modes at create, capacity
+ * refusals) · routes-checkpoints.ts (list, DELETE, TTL).
  */
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';

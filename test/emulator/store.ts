@@ -54,7 +54,8 @@ export interface DeploymentState {
   id: string;
   serverless: boolean;
   baseModel: string;
-  baseUrl: string;
+  /** The Baseten model behind the trainer, in its Baseten-style base_url (options.trainerBaseUrl 'baseten'). */
+  trainerModelId: string;
   createdAt: number;
   /** Server-clock ms from which reads see it (read-after-write lag of the run that created it). */
   visibleAt: number;

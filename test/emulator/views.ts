@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { SAMPLER_INSTANCE, TRAINER_INSTANCE } from './defaults.js';
 import { samplerStatus, trainerStatus } from './lifecycle.js';
 import { type DeploymentState, type RunState, type World, newestFirst } from './store.js';
+import { trainerUrl } from './trainer.js';
 import type { CheckpointSpec, LoopsCheckpoint, LoopsDeployment, LoopsRun, LoopsSampler } from './types.js';
 
 const iso = (ms: number): string => new Date(ms).toISOString();
@@ -52,7 +53,7 @@ export function runView(world: World, r: RunState, now: number): LoopsRun {
     deployment_id: r.exposeDeploymentId && !r.deployment.serverless ? r.deployment.id : null,
     name: r.name,
     base_model: r.baseModel,
-    base_url: r.deployment.baseUrl,
+    base_url: trainerUrl(world, r.deployment),
     created_at: iso(r.createdAt),
     status: { name: r.active ? 'ACTIVE' : 'INACTIVE' },
     user: { email: r.email },
@@ -67,7 +68,7 @@ export function deploymentView(world: World, d: DeploymentState, now: number): L
     active_run_id: runs.find((r) => r.active)?.id ?? null,
     latest_run_id: runs[0]?.id ?? null,
     base_model: d.baseModel,
-    base_url: d.baseUrl,
+    base_url: trainerUrl(world, d),
     status: { name: trainerStatus(d, now) },
     user: { email: d.email },
     created_at: iso(d.createdAt),

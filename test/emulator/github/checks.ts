@@ -63,7 +63,7 @@ function createRun(state: GithubState, [owner, repo]: string[], body: unknown): 
     conclusion: null,
     external_id: null,
     details_url: null,
-    html_url: `https://github.example/${owner}/${repo}/runs/${id}`,
+    html_url: `${state.serverUrl}/${owner}/${repo}/runs/${id}`,
     started_at: new Date().toISOString(),
     completed_at: null,
     output: { title: null, summary: null, text: null },

@@ -17,7 +17,7 @@ function createComment(state: GithubState, [owner, repo, number]: string[], body
   const comment = {
     id,
     body: text,
-    html_url: `https://github.example/${owner}/${repo}/pull/${number}#issuecomment-${id}`,
+    html_url: `${state.serverUrl}/${owner}/${repo}/pull/${number}#issuecomment-${id}`,
     user: { login: state.viewer },
   };
   state.comments.set(key, [...(state.comments.get(key) ?? []), comment]);

@@ -3,7 +3,8 @@
  * 127.0.0.1, answered from state a test can read and steer. Layout: server.ts (HTTP, the
  * prefix of Enterprise Server, recording, failures, a read-only token) · state.ts (what GitHub
  * holds) · one module of routes per concern (issues.ts: comments and the token's identity;
- * pulls.ts: a pull request's head; checks.ts: check runs). Real Octokit talks to it.
+ * pulls.ts: a pull request's head; checks.ts: check runs) · web.ts (the web pages the links point
+ * at, on the same origin). Real Octokit talks to it.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -11,23 +12,34 @@ import { CHECK_ROUTES } from './checks.js';
 import { ISSUE_ROUTES, viewerQuery } from './issues.js';
 import { PULL_ROUTES } from './pulls.js';
 import { type GithubRoute, type GithubState, type Answer, newState } from './state.js';
+import { pageHtml, webPage } from './web.js';
 
 export type { FakeCheckRun, FakeComment, GithubRequest, GithubState } from './state.js';
 export { setPull } from './pulls.js';
+export { addWorkflowRun } from './web.js';
 
 export interface FakeGithub extends GithubState {
-  /** Where the REST API lives, as GITHUB_API_URL gives it (with /api/v3 on Enterprise Server). */
-  url: string;
   close(): Promise<void>;
 }
 
+/** GitHub's root endpoint (GET / of the REST API): where to go from here. */
+const ROOT_ROUTE: GithubRoute = {
+  pattern: /^\/$/,
+  methods: { GET: (state) => ({ status: 200, body: { repository_url: `${state.url}/repos/{owner}/{repo}` } }) },
+};
+
 /** Every route table; a concern adds its own module and lists it here. */
-const ROUTES: GithubRoute[] = [...ISSUE_ROUTES, ...PULL_ROUTES, ...CHECK_ROUTES];
+const ROUTES: GithubRoute[] = [ROOT_ROUTE, ...ISSUE_ROUTES, ...PULL_ROUTES, ...CHECK_ROUTES];
 
 function send(res: http.ServerResponse, { status, body }: Answer): void {
   const text = JSON.stringify(body);
   res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': String(Buffer.byteLength(text)) });
   res.end(text);
+}
+
+function sendPage(res: http.ServerResponse, status: number, html: string): void {
+  res.writeHead(status, { 'Content-Type': 'text/html; charset=utf-8', 'Content-Length': String(Buffer.byteLength(html)) });
+  res.end(html);
 }
 
 function parseBody(raw: string): unknown {
@@ -73,19 +85,22 @@ export async function startFakeGithub(prefix = ''): Promise<FakeGithub> {
     req.on('end', () => {
       const url = new URL(req.url ?? '/', 'http://github.local');
       const method = req.method ?? 'GET';
-      const inside = url.pathname.startsWith(`${prefix}/`);
+      const page = method === 'GET' ? webPage(state, url.pathname) : undefined;
+      const inside = url.pathname === prefix || url.pathname.startsWith(`${prefix}/`);
       const graphql = method === 'POST' && url.pathname === graphqlPath;
-      const path = inside ? url.pathname.slice(prefix.length) : url.pathname;
+      const path = inside ? url.pathname.slice(prefix.length) || '/' : url.pathname;
       const body = parseBody(Buffer.concat(chunks).toString('utf8'));
-      const where = graphql ? '(graphql)' : inside ? path : `(outside ${prefix}) ${path}`;
+      const where = page ? `(web) ${url.pathname}` : graphql ? '(graphql)' : inside ? path : `(outside ${prefix}) ${path}`;
       const query = Object.fromEntries(url.searchParams);
       state.requests.push({ method, path: where, query, authorization: req.headers.authorization, body });
+      if (page) return sendPage(res, page.status, pageHtml(page));
       send(res, !inside && !graphql ? { status: 404, body: { message: 'Not Found' } } : answer(state, method, path, body, graphql, query));
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
   const fake = state as FakeGithub;
-  fake.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}${prefix}`;
+  fake.serverUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  fake.url = `${fake.serverUrl}${prefix}`;
   fake.close = () =>
     new Promise<void>((resolve) => {
       server.close(() => resolve());

@@ -35,6 +35,10 @@ export interface FakeCheckRun {
 }
 
 export interface GithubState {
+  /** Where the REST API lives, as GITHUB_API_URL gives it (with /api/v3 on Enterprise Server). */
+  url: string;
+  /** Where the web pages live, as GITHUB_SERVER_URL gives it: html_url points there, web.ts serves them. */
+  serverUrl: string;
   requests: GithubRequest[];
   /** `owner/repo#N` → the comments on that issue or pull request, oldest first. */
   comments: Map<string, FakeComment[]>;
@@ -50,10 +54,15 @@ export interface GithubState {
   viewer: string;
   /** The next id handed out (comments, and whatever else a route creates). */
   nextId: number;
+  /** `owner/repo/id` of the workflow runs whose page answers (web.ts addWorkflowRun). */
+  workflowRuns: Set<string>;
 }
 
+/** `url` and `serverUrl` are set once the server listens. */
 export function newState(): GithubState {
   return {
+    url: '',
+    serverUrl: '',
     requests: [],
     comments: new Map(),
     pulls: new Map(),
@@ -62,6 +71,7 @@ export function newState(): GithubState {
     readOnly: false,
     viewer: 'github-actions[bot]',
     nextId: 1000,
+    workflowRuns: new Set(),
   };
 }
 

@@ -1,6 +1,7 @@
 // The floor for "time to outputs": a minimal raw node:http client that does what the action
-// does on the happy path with wait_for none and preflight on — GET capabilities, POST a session,
-// POST a run with the same body fields — and writes the same outputs to $GITHUB_OUTPUT in the
+// does on the happy path with wait_for none and preflight on — GET capabilities, GET the runs (a
+// live run of this leg and commit would be adopted), POST a session, POST a run with the same body
+// fields, GET the runs again (a concurrent twin) — and writes the same outputs to $GITHUB_OUTPUT in the
 // runner's name<<delimiter format. No dependencies, no retries, no job summary, no checks
 // beyond "the model is listed". Run it exactly like the bundle: `node bench/baseline.mjs`
 // with the runner's INPUT_* / GITHUB_* environment.
@@ -78,6 +79,8 @@ try {
     const { supported_models: models } = await request('GET', '/v1/loops/capabilities');
     if (!models.some((m) => m.model_name === baseModel)) throw new Error(`base_model ${baseModel} is not supported`);
   }
+  // One run per leg and commit: the look before the create (nothing to adopt on this path).
+  await request('GET', '/v1/loops/runs');
   const sessionBody = input('training_project_id') ? { training_project_id: input('training_project_id') } : {};
   const { session } = await request('POST', '/v1/loops/sessions', sessionBody);
   setOutputs({ session_id: session.id, session_created: 'true' });
@@ -99,6 +102,8 @@ try {
     reuse_from_session_id: input('reuse_from_session_id') || undefined,
   };
   const { run } = await request('POST', '/v1/loops/runs', body);
+  // And the look after it, for a run of this leg and commit another workflow run made meanwhile.
+  await request('GET', '/v1/loops/runs');
   status = 'launched';
   setOutputs({
     run_id: run.id,
@@ -113,12 +118,14 @@ try {
     deployment_id: run.deployment_id ?? '',
     created_at: run.created_at,
     run_json: JSON.stringify(run),
+    // The mode the answer shows, as the action reads it (src/modes.ts detectMode).
+    mode: run.deployment_id || run.sampler?.model_id || run.sampler?.deployment_id ? 'dedicated' : run.sampler ? 'serverless' : 'unknown',
   });
   process.stdout.write(`Created run ${run.id} (${run.name}); sampler ${run.sampler?.base_url ?? '(none yet)'}${EOL}`);
 } catch (error) {
   process.stdout.write(`::error::${error.message}${EOL}`);
   process.exitCode = 1;
 } finally {
-  setOutputs({ status });
+  setOutputs({ status, failure_reason: status === 'launched' ? '' : 'unknown' });
   agent.destroy();
 }

@@ -128,11 +128,11 @@ export async function afterCreate(
   if (!me || !mine) return undefined;
   const { log, signal } = deps;
   let kept = mine;
-  if (life.adopt && step.created && !step.created.adopted) {
-    const rival = await listRunsView(client, { signal }).then(
-      (view) => rivalOf(view, me, mine),
-      () => undefined,
-    );
+  // One look at the runs serves both the yield and supersede's first pass.
+  const created = life.adopt && step.created && !step.created.adopted;
+  const view = created || life.supersede ? await listRunsView(client, { signal }).catch(() => undefined) : undefined;
+  if (created && view) {
+    const rival = rivalOf(view, me, mine);
     if (rival && (await stopRun(client, mine.id, { signal, check: true }).catch(() => undefined))) {
       log.warning(
         `Run ${rival.id} of this leg and commit was created by another workflow run just before this step's run ${mine.id}; ` +
@@ -145,6 +145,8 @@ export async function afterCreate(
   step.supersede = { stopped, ours: [...stopped], deferred: new Set(plan.reuseFrom ? [plan.reuseFrom.id] : []) };
   if (life.supersede) {
     const first = await supersede(client, me, kept, {
+      // The look is stale once this step stopped a run of its own (a yield, a leftover): read again.
+      view: kept === mine && stopped.length === 0 ? view : undefined,
       legs: 'this',
       freshness: freshnessIn(step),
       log,

@@ -158,6 +158,8 @@ export interface SupersedeOptions {
   call?: CallOptions;
   /** Left to the second pass: the warm start's source, which may still be handing its deployment over. */
   deferred?: ReadonlySet<string>;
+  /** The runs as a list just read showed them (this step's own look after its create), to save a request. */
+  view?: RunsView;
 }
 
 /**
@@ -172,7 +174,7 @@ export async function supersede(client: LoopsClient, me: RunIdentity, mine: Run,
   const { log, legs, deferred = new Set<string>() } = opts;
   let view: RunsView;
   try {
-    view = await listRunsView(client, opts.call);
+    view = opts.view ?? (await listRunsView(client, opts.call));
   } catch (error) {
     log.warning(`supersede: could not list runs, so older runs of this pull request were left alone: ${errorMessage(error)}`);
     return { stopped: [], ours: [], runs: [] };

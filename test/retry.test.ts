@@ -25,16 +25,22 @@ describe('backoffDelay', () => {
     expect(backoffDelay(2, policy, () => 0.25)).toBe(500);
   });
 
-  it('honours Retry-After within the cap, with jitter that widens with each retry', () => {
+  it('honours Retry-After within the cap, above a lower bound that rises with each retry (equal jitter)', () => {
     expect(backoffDelay(1, policy, () => 0, 7000)).toBe(7000);
     expect(backoffDelay(1, policy, () => 0.5, 7000)).toBe(9500);
-    // Window [RA, RA·2^retry]: RA 1 s → [1, 2], [1, 4], [1, 8] s; the spread is capped like any backoff.
+    // RA 1 s → [1, 2], [2, 4], [4, 8] s, then the backoff's cap (maxDelayMs 5 s here): [5, 10] s.
+    expect(backoffDelay(1, policy, () => 0, 1000)).toBe(1000);
     expect(backoffDelay(1, policy, () => 1, 1000)).toBe(2000);
+    expect(backoffDelay(2, policy, () => 0, 1000)).toBe(2000);
     expect(backoffDelay(2, policy, () => 1, 1000)).toBe(4000);
-    expect(backoffDelay(3, policy, () => 0, 1000)).toBe(1000);
-    expect(backoffDelay(3, policy, () => 1, 1000)).toBe(6000);
+    expect(backoffDelay(3, policy, () => 0, 1000)).toBe(4000);
+    expect(backoffDelay(3, policy, () => 1, 1000)).toBe(8000);
+    expect(backoffDelay(4, policy, () => 0, 1000)).toBe(5000);
+    expect(backoffDelay(6, policy, () => 1, 1000)).toBe(10_000);
+    // A long Retry-After is the lower bound; the draw on top stays within the backoff's cap.
     expect(backoffDelay(3, policy, () => 0.5, 30_000)).toBe(32_500);
     expect(backoffDelay(1, policy, () => 0, 3_600_000)).toBe(60_000);
+    expect(backoffDelay(9, policy, () => 1, 3_600_000)).toBe(65_000);
   });
 });
 

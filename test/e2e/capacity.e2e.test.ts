@@ -26,12 +26,13 @@ describe.concurrent('capacity refusals (429, details.reason loops_capacity)', ()
     step,
   }) => {
     const emulator = await loops({ capacity: { refusals: Infinity, retryAfterSeconds: 0.3 } });
-    const result = await step({ inputs: launchInputs(emulator, { max_retries: 0, wait_timeout_seconds: 2 }) });
+    // 4 s: throttled pauses rise (1–2 s, then 2–4 s, clipped to the window), so at least three tries fit.
+    const result = await step({ inputs: launchInputs(emulator, { max_retries: 0, wait_timeout_seconds: 4 }) });
     expect(result.code).toBe(1);
     expect(result.outputs.status).toBe('failed');
     const error = annotations(result.stdout);
     expect(error).toMatch(/^Baseten has no capacity for this run now: POST \/v1\/loops\/runs was refused \d+ times \(HTTP 429, loops_capacity\)/);
-    expect(error).toContain('until wait_timeout_seconds (2s) had passed since the step began; nothing was created');
+    expect(error).toContain('until wait_timeout_seconds (4s) had passed since the step began; nothing was created');
     expect(error).toContain('Try again later, choose another base_model, or set scope (serverless or deployment)');
     expect(creates(emulator).length).toBeGreaterThan(2);
     expect(emulator.runs()).toEqual([]);

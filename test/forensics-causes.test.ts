@@ -118,6 +118,35 @@ describe('the cause table, row by row', () => {
     },
   );
 
+  // Every alternative of every log row, in the words real trainers and samplers print: a row's
+  // example above proves the row; these prove each phrase it claims to know.
+  const PHRASES: Array<[FailureReason, string]> = [
+    ['oom', 'torch.OutOfMemoryError: Tried to allocate 2.00 GiB'],
+    ['oom', 'RuntimeError: CUDA out of memory. Tried to allocate 20.00 GiB'],
+    ['oom', 'RuntimeError: CUDA error: CUBLAS_STATUS_ALLOC_FAILED when calling `cublasCreate(handle)`'],
+    ['oom', 'Last State: Terminated, Reason: OOMKilled'],
+    ['oom', 'RuntimeError: out of memory'],
+    ['preempted', 'Node gpu-7 was preempted'],
+    ['preempted', 'spot instance was reclaimed by the provider'],
+    ['preempted', 'spot capacity interrupted'],
+    ['checkpoint', 'Failed to load checkpoint bt://loops:x/weights/s'],
+    ['checkpoint', 'cannot restore the checkpoint: missing adapter_config.json'],
+    ['checkpoint', 'unable to read checkpoint shard 3'],
+    ['checkpoint', 'checkpoint bt://loops:x/weights/s cannot be loaded'],
+    ['model_access', 'Qwen/Qwen3-8B is not enabled for your organization'],
+    ['model_access', 'model is not enabled for this workspace'],
+    ['model_access', 'Cannot access gated repo for url https://huggingface.co/meta-llama/x'],
+    ['model_access', 'access to model meta-llama/x is restricted'],
+    ['sampler_unhealthy', 'Warning  BackOff  pod/sampler-0  CrashLoopBackOff'],
+    ['sampler_unhealthy', 'Back-off restarting failed container sampler'],
+    ['sampler_unhealthy', 'Readiness probe failed: connection refused'],
+    ['sampler_unhealthy', 'liveness probe failed'],
+    ['sampler_unhealthy', 'health check failed after 30 attempts'],
+  ];
+  it.each(PHRASES)('a log line says %s: %s', (reason, message) => {
+    expect(classify({ status: 'failed', trainerStatus: 'FAILED', logs: trainerLogs(line(message)) }).reason).toBe(reason);
+  });
+
   it('names every class of the specification, each with what it means and its fix, and nothing else', () => {
     expect([...FAILURE_REASONS].sort()).toEqual(
       ['oom', 'preempted', 'capacity', 'checkpoint', 'model_access', 'sampler_unhealthy', 'auth', 'timeout', 'cancelled', 'unknown'].sort(),

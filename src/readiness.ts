@@ -28,8 +28,9 @@ export type Assessment = { state: 'ready' } | { state: 'waiting' } | { state: 'f
 
 /**
  * Pure readiness rule for one observation. The sampler is ready when ACTIVE and its base URL is
- * known; a serverless sampler without a status is left to its /v1/models (Poller.ask). A
- * serverless run has no trainer: `trainer` and `all` do not wait for one.
+ * known; a serverless sampler without a status (or ACTIVE without a URL) of an ACTIVE run is left
+ * to its /v1/models (Poller.ask). A serverless run has no trainer: `trainer` and `all` do not
+ * wait for one.
  */
 export function assess(waitFor: WaitFor, obs: Observation): Assessment {
   const serverless = detectMode(obs.run) === 'serverless';
@@ -43,7 +44,10 @@ export function assess(waitFor: WaitFor, obs: Observation): Assessment {
     return { state: 'failed', reason: `the trainer is ${obs.trainerStatus}` };
   }
   const active = obs.samplerStatus === SAMPLER_READY && Boolean(obs.run.sampler?.baseUrl);
-  const samplerOk = !wantSampler || active || (serverless && obs.samplerStatus === undefined);
+  // A serverless sampler that shows no status, or ACTIVE with no URL, has nothing more to come:
+  // it is ready once the run is ACTIVE (Poller.ask asks it where it can, else warns).
+  const unseen = obs.samplerStatus === undefined || (obs.samplerStatus === SAMPLER_READY && !obs.run.sampler?.baseUrl);
+  const samplerOk = !wantSampler || active || (serverless && obs.run.status === 'ACTIVE' && unseen);
   const trainerOk = !wantTrainer || obs.trainerStatus === TRAINER_READY;
   return samplerOk && trainerOk ? { state: 'ready' } : { state: 'waiting' };
 }

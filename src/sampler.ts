@@ -7,7 +7,7 @@
 import { ApiError, MalformedResponseError, NetworkError, ShapeError, errorMessage, isRetryable } from './core/errors.js';
 import type { Log } from './core/log.js';
 import { isLoopbackHost } from './inputs.js';
-import { neutralise } from './core/text.js';
+import { neutralise, oneLine } from './core/text.js';
 import { interpret, scrub } from './loops/answers.js';
 import { Transport } from './loops/http.js';
 
@@ -96,10 +96,7 @@ export async function probeSampler(opts: ProbeOptions): Promise<Probe> {
 
 /** The first 200 characters of what a server sent, on one line, quoted, and inert in a step's log. */
 export function firstChars(text: string, max = 200): string {
-  // eslint-disable-next-line no-control-regex
-  const chars = [...text.replace(/^\uFEFF/, '').replace(/[\u0000-\u001f\u007f\u0085\u2028\u2029]+/g, ' ')];
-  const cut = chars.length > max ? `${chars.slice(0, max).join('')}…` : chars.join('');
-  return JSON.stringify(neutralise(cut));
+  return JSON.stringify(neutralise(oneLine(text.replace(/^\uFEFF/, ''), max)));
 }
 
 function classify(error: unknown, body?: string): Probe {

@@ -148,7 +148,7 @@ class Poller {
     const { askSampler, waitFor, log } = this.opts;
     if (waitFor === 'trainer' || verdict.state === 'failed') return verdict;
     // Only a serverless sampler is ready without a status: its /v1/models decides where it can be asked.
-    const unverified = verdict.state === 'ready' && obs.samplerStatus === undefined;
+    const unverified = verdict.state === 'ready' && (obs.samplerStatus === undefined || !obs.run.sampler?.baseUrl);
     if (!askSampler || (unverified && !obs.run.sampler?.baseUrl)) return unverified ? this.unverified(obs, verdict) : verdict;
     if (verdict.state === 'waiting') {
       if (obs.samplerStatus !== 'SCALED_TO_ZERO' || !obs.run.sampler?.baseUrl || this.woken) return verdict;
@@ -171,12 +171,12 @@ class Poller {
     return { state: 'waiting' };
   }
 
-  /** A serverless sampler with no status, which could not be asked: ready on the run's own state, said once. */
+  /** A serverless sampler with no status (or no URL), which could not be asked: ready on the run's own state, said once. */
   private unverified(obs: Observation, verdict: Assessment): Assessment {
     const why = !obs.run.sampler?.baseUrl ? 'no base URL' : this.opts.askSampler ? 'a URL the key may not be sent to' : 'verify_sampler off';
     this.once(
       'unverified',
-      `Run ${obs.run.id} is serverless and ACTIVE; its sampler shows no status and ${why}: readiness was not verified`,
+      `Run ${obs.run.id} is serverless and ACTIVE; its sampler shows ${obs.samplerStatus ?? 'no status'} and ${why}: readiness was not verified`,
       'warning',
     );
     return verdict;

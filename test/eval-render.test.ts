@@ -7,7 +7,7 @@ import { parseBlock, renderBlock, reportKey } from '../src/eval/block.js';
 import { chartNumber, renderCharts } from '../src/eval/chart.js';
 import { MAX_OUTPUT } from '../src/eval/checks.js';
 import { MAX_COMMENT } from '../src/eval/comment.js';
-import { MAX_PUSHES, type Push, parseHistory, withPush } from '../src/eval/history.js';
+import { MAX_PUSHES, type Push, parseHistory, renderHistoryData, withPush } from '../src/eval/history.js';
 import type { Metric } from '../src/eval/metrics.js';
 import { type ReportView, pushOf, renderCheckSummary, renderSection, shownName, trackedNames } from '../src/eval/render.js';
 import { conclude, evaluate, parseRules } from '../src/eval/rules.js';
@@ -200,6 +200,38 @@ describe('history and charts', () => {
     const many = Array.from({ length: 8 }, (_, i) => `m${i}`);
     const values = Object.fromEntries(many.map((m) => [m, 1]));
     expect(renderCharts(many, [push('a', values), push('b', values)])).toHaveLength(6);
+  });
+
+  it("names of Object.prototype's members are metrics like any other: a push without one shows no value", () => {
+    for (const name of ['constructor', 'toString', 'valueOf', 'hasOwnProperty', '__proto__']) {
+      const now = view([
+        { name: 'accuracy', value: 0.9 },
+        { name, value: 1 },
+      ]);
+      const current = pushOf(now);
+      expect(Object.keys(current.values)).toEqual(['accuracy', name]);
+      // Through the comment's hidden data, as the next push reads it back.
+      const pushes = parseHistory(renderHistoryData(withPush([push('a', { accuracy: 0.8 })], current)));
+      expect(pushes.map((p) => Object.hasOwn(p.values, name))).toEqual([false, true]);
+      const section = renderSection(now, pushes);
+      const history = rows(section.split("pull request's pushes")[1] ?? '');
+      expect(history.slice(2).map((cells) => cells.slice(2, 4).map((c) => c.trim()))).toEqual([
+        ['0.8', '—'],
+        ['0.9', '1'],
+      ]);
+      expect(renderCharts(['accuracy', name], pushes)).toHaveLength(1);
+    }
+  });
+
+  it('names alike in their first 64 characters are one column: the first of them', () => {
+    const stem = 'x'.repeat(70);
+    const current = pushOf(
+      view([
+        { name: `${stem}1`, value: 1 },
+        { name: `${stem}2`, value: 2 },
+      ]),
+    );
+    expect(Object.values(current.values)).toEqual([1]);
   });
 
   it('numbers Mermaid reads: no exponent', () => {

@@ -29,3 +29,10 @@ export function neutralise(text: string): string {
     .map((line) => line.replace(/^(\s*):(?=:)/, '$1:\u200b').replace(/##\[/g, '##\u200b['))
     .join('\n');
 }
+
+/** Text on one line (control characters and line breaks become spaces), cut to `max` characters with "…". */
+export function oneLine(text: string, max: number): string {
+  // eslint-disable-next-line no-control-regex
+  const chars = [...text.replace(/[\u0000-\u001f\u007f\u0085\u2028\u2029]+/g, ' ')];
+  return chars.length > max ? `${chars.slice(0, max).join('')}…` : chars.join('');
+}

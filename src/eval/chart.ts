@@ -4,7 +4,7 @@
 // the diagram or the code fence.
 
 import type { Push } from './history.js';
-import { MAX_TRACKED } from './history.js';
+import { MAX_TRACKED, valueOf } from './history.js';
 
 const UNSAFE = /[^A-Za-z0-9 _.,()/+-]/g;
 
@@ -25,7 +25,10 @@ export function chartNumber(value: number): string {
 /** The charts of `tracked` metrics (shown names), each over the pushes that have it, when there are at least two. */
 export function renderCharts(tracked: string[], pushes: Push[]): string[] {
   return tracked.slice(0, MAX_TRACKED).flatMap((name) => {
-    const points = pushes.filter((p) => p.values[name] !== undefined);
+    const points = pushes.flatMap((p) => {
+      const value = valueOf(p, name);
+      return value === undefined ? [] : [{ sha: p.sha, value }];
+    });
     if (points.length < 2) return [];
     return [
       [
@@ -33,7 +36,7 @@ export function renderCharts(tracked: string[], pushes: Push[]): string[] {
         'xychart-beta',
         `  title "${chartTitle(name)}"`,
         `  x-axis [${points.map((p) => `"${p.sha.replace(/[^0-9a-f]/g, '').slice(0, 7)}"`).join(', ')}]`,
-        `  line [${points.map((p) => chartNumber(p.values[name] as number)).join(', ')}]`,
+        `  line [${points.map((p) => chartNumber(p.value)).join(', ')}]`,
         '```',
       ].join('\n'),
     ];

@@ -17,6 +17,14 @@ export interface Push {
   values: Record<string, number>;
 }
 
+/**
+ * A push's value of `name`, own properties only: metric names come from the user's file, and
+ * `constructor` or `toString` must not find Object.prototype's members where a push lacks them.
+ */
+export function valueOf(push: Push, name: string): number | undefined {
+  return Object.hasOwn(push.values, name) ? push.values[name] : undefined;
+}
+
 const DATA = /<!-- loops-eval-history (\{[^>]*\}) -->/;
 const SHA = /^[0-9a-f]{40}$/;
 const RUN_ID = /^[A-Za-z0-9_-]{0,128}$/;

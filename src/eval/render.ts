@@ -5,7 +5,7 @@
 
 import { cell, code } from '../report/comment.js';
 import { renderCharts } from './chart.js';
-import { type Push, MAX_TRACKED, renderHistoryData } from './history.js';
+import { type Push, MAX_TRACKED, renderHistoryData, valueOf } from './history.js';
 import type { Metric } from './metrics.js';
 import { type Outcome, type RuleResult, failureLine, fails, formatNumber } from './rules.js';
 
@@ -111,8 +111,13 @@ export function trackedNames(view: Pick<ReportView, 'metrics' | 'results'>): str
 /** This push, as the history keeps it. */
 export function pushOf(view: ReportView): Push {
   const tracked = new Set(trackedNames(view));
-  const values = Object.fromEntries(view.metrics.filter((m) => tracked.has(shownName(m.name))).map((m) => [shownName(m.name), m.value]));
-  return { sha: view.headSha, run_id: view.runId, conclusion: view.outcome.conclusion, values };
+  // The first metric of each tracked shown name: names alike in their first 64 characters are one column.
+  const values = new Map<string, number>();
+  for (const m of view.metrics) {
+    const shown = shownName(m.name);
+    if (tracked.has(shown) && !values.has(shown)) values.set(shown, m.value);
+  }
+  return { sha: view.headSha, run_id: view.runId, conclusion: view.outcome.conclusion, values: Object.fromEntries(values) };
 }
 
 const VERDICT: Record<Push['conclusion'], string> = { success: '✓', failure: '✗', neutral: NONE };
@@ -121,7 +126,10 @@ function history(view: ReportView, pushes: Push[]): string[] {
   if (pushes.length < 2) return [];
   const tracked = trackedNames(view);
   const rows = pushes.map((p) => {
-    const values = tracked.map((name) => (p.values[name] === undefined ? NONE : formatNumber(p.values[name])));
+    const values = tracked.map((name) => {
+      const value = valueOf(p, name);
+      return value === undefined ? NONE : formatNumber(value);
+    });
     return `| ${sha7(p.sha)} | ${p.run_id ? code(p.run_id) : NONE} | ${values.join(' | ')} | ${VERDICT[p.conclusion]} |`;
   });
   return [

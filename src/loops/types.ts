@@ -68,7 +68,8 @@ export function optionalString(obj: Obj, key: string): string | undefined {
 
 export function statusName(obj: Obj): string | undefined {
   const status = obj.status;
-  if (typeof status === 'string') return status;
+  // An empty name is no status: a serverless sampler's may be missing in any of these shapes.
+  if (typeof status === 'string') return status !== '' ? status : undefined;
   if (status && typeof status === 'object') return optionalString(status as Obj, 'name');
   return undefined;
 }

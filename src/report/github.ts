@@ -4,6 +4,7 @@
 // step that writes nothing to GitHub never loads it.
 
 import type { getOctokit } from '@actions/github';
+import { oneLine } from '../core/text.js';
 
 export type Octokit = ReturnType<typeof getOctokit>;
 
@@ -39,9 +40,17 @@ export function statusOf(error: unknown): number | undefined {
   return typeof status === 'number' ? status : undefined;
 }
 
+/**
+ * An error's message on one line, cut short: GitHub answers an error with any body it likes (an
+ * HTML page of 100 KB), and Octokit makes it the message, which would otherwise fill a check
+ * run's summary past its 65,535 characters, or a comment past its limit.
+ */
 export function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+  return oneLine(error instanceof Error ? error.message : String(error), MESSAGE_CHARS);
 }
+
+/** The most of a GitHub error message that any report, warning or comment carries. */
+export const MESSAGE_CHARS = 300;
 
 /** A login without the "[bot]" suffix, which GraphQL and REST spell differently. */
 export function sameLogin(a: string, b: string): boolean {

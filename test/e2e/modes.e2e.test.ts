@@ -183,6 +183,22 @@ describe.concurrent('waiting on a serverless run', () => {
     expect(annotations(result.stdout, 'warning')).toContain('its sampler shows no status and no base URL: readiness was not verified');
   });
 
+  test('a status that is an empty string is no status: ready on /v1/models, as without one', async ({ loops, step }) => {
+    const emulator = await loops({ ...SERVERLESS, serverlessSampler: { status: 'empty' } });
+    const result = await step({ inputs: waitInputs(emulator, { wait_for: 'all', wait_timeout_seconds: 5 }) });
+    expect(result.code, result.stdout).toBe(0);
+    expect(result.outputs).toMatchObject({ status: 'ready', mode: 'serverless' });
+    expect(result.stdout).toContain('the sampler answers GET /v1/models');
+  });
+
+  test('ACTIVE and no base URL: ready once the run is ACTIVE, with the warning, not a timeout', async ({ loops, step }) => {
+    const emulator = await loops({ ...SERVERLESS, serverlessSampler: { status: 'shown', baseUrl: false } });
+    const result = await step({ inputs: waitInputs(emulator, { wait_for: 'sampler', wait_timeout_seconds: 5 }) });
+    expect(result.code, result.stdout).toBe(0);
+    expect(result.outputs).toMatchObject({ status: 'ready', sampler_base_url: '' });
+    expect(annotations(result.stdout, 'warning')).toContain('its sampler shows ACTIVE and no base URL: readiness was not verified');
+  });
+
   test('no status and verify_sampler false: ready, with the same warning', async ({ loops, step }) => {
     const emulator = await loops(SERVERLESS);
     const result = await step({ inputs: waitInputs(emulator, { verify_sampler: false }) });

@@ -282,6 +282,29 @@ describe.concurrent('no baseline', () => {
     expect(warnings).toMatch(/No check run "Loops eval": GitHub refused it \(HTTP 502/);
     expect(result.outputs).toMatchObject({ passed: 'true', baseline_sha: '', check_run_url: '' });
   });
+
+  test('GitHub answering the lookup with a 100 KB error page: the warning carries a line of it, the check run and the comment are still written', async ({
+    step,
+    github,
+  }) => {
+    const gh = await github();
+    gh.failReads = {
+      path: new RegExp(`/commits/${BASE}/check-runs`),
+      status: 500,
+      html: `<html><body>${'Internal error. '.repeat(6400)}</body></html>`,
+    };
+    const result = await reportStep(step, gh, { loss: 0.9 }, { thresholds }, { head: SHA.A });
+    expect(result.code, why(result)).toBe(0);
+    const warning = annotations(result.stdout, 'warning');
+    expect(warning).toMatch(/baseline: could not read the check runs of the base commit 0ba5e00: .*Internal error.*…; no baseline/);
+    expect(warning.length).toBeLessThan(1000);
+    const [check] = checksOn(gh, SHA.A);
+    expect(check?.conclusion).toBe('neutral');
+    expect(check?.output?.summary).toContain('Internal error');
+    expect((check?.output?.summary ?? '').length).toBeLessThan(5000);
+    expect(result.outputs.check_run_url).toBe(check?.html_url);
+    expect(commentsOn(gh, PR).join('\n')).toContain('Internal error');
+  });
 });
 
 describe.concurrent('bad input: an error naming the file, metric or line, and nothing posted', () => {

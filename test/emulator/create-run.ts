@@ -63,7 +63,7 @@ function newSampler(world: World, baseModel: string, c: Creation, story: Story, 
     track: new Track(c.at, serverless ? look.timeline : story.sampler),
     email: c.email,
     adapters: [],
-    ...(serverless ? { serverless: { status: look.status === 'shown', url: look.baseUrl } } : {}),
+    ...(serverless ? { serverless: { status: look.status, url: look.baseUrl } } : {}),
     logs: serverless ? [] : logEntries(c.at, story.samplerLogs, `sampler-${modelDeploymentId}-0`),
   };
 }

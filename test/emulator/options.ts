@@ -114,8 +114,8 @@ export interface EmulatorOptions {
 export type ServerlessAccess = 'none' | 'all' | string[];
 
 export interface ServerlessSampler {
-  /** 'absent' (default): no `status` field; 'shown': the status the timeline gives. */
-  status?: 'absent' | 'shown';
+  /** 'absent' (default): no `status` field; 'shown': the status the timeline gives; 'empty': `status: ""`. */
+  status?: 'absent' | 'shown' | 'empty';
   /** Default true: a base URL this emulator serves /v1/models at; false: base_url "". */
   baseUrl?: boolean;
   /** What its /v1/models answers over time: ACTIVE answers, anything before is a 503. Default: ACTIVE at once. */

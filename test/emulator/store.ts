@@ -40,7 +40,7 @@ export interface SamplerState {
   email: string;
   adapters: Adapter[];
   /** A serverless sampler (no model deployment): whether its answers show a status, and a base URL. */
-  serverless?: { status: boolean; url: boolean };
+  serverless?: { status: 'absent' | 'shown' | 'empty'; url: boolean };
   /** What GET /v1/models/{model_id}/deployments/{deployment_id}/logs serves (lines later than now are not served yet). */
   logs: LogEntry[];
 }

@@ -26,7 +26,9 @@ export function samplerView(world: World, d: DeploymentState, now: number): Loop
       base_url: s.serverless.url ? url : '',
       base_model: s.baseModel,
       created_at: iso(s.createdAt),
-      ...(s.serverless.status ? { status: { name: samplerStatus(d, now) } } : {}),
+      ...(s.serverless.status === 'shown' ? { status: { name: samplerStatus(d, now) } } : {}),
+      // A shape off the schema a client must still read as no status: the status as an empty string.
+      ...(s.serverless.status === 'empty' ? { status: '' as unknown as { name: string } } : {}),
       user: { email: s.email },
       instance_type: null,
       node_count: 1,

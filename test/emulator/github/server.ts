@@ -94,6 +94,8 @@ export async function startFakeGithub(prefix = ''): Promise<FakeGithub> {
       const query = Object.fromEntries(url.searchParams);
       state.requests.push({ method, path: where, query, authorization: req.headers.authorization, body });
       if (page) return sendPage(res, page.status, pageHtml(page));
+      const failed = state.failReads;
+      if (failed && method === 'GET' && inside && failed.path.test(path)) return sendPage(res, failed.status, failed.html);
       send(res, !inside && !graphql ? { status: 404, body: { message: 'Not Found' } } : answer(state, method, path, body, graphql, query));
     });
   });

@@ -48,6 +48,8 @@ export interface GithubState {
   checkRuns: FakeCheckRun[];
   /** When set, every request is answered with this status and a GitHub-style error body. */
   failWith: number | undefined;
+  /** GET requests whose path matches are answered with this status and an HTML page (a proxy's error page, say). */
+  failReads: { path: RegExp; status: number; html: string } | undefined;
   /** A read-only token (a fork's pull request): every write answers 403, reads work. */
   readOnly: boolean;
   /** The login the token belongs to (GraphQL `viewer`), and the author of what it creates. */
@@ -68,6 +70,7 @@ export function newState(): GithubState {
     pulls: new Map(),
     checkRuns: [],
     failWith: undefined,
+    failReads: undefined,
     readOnly: false,
     viewer: 'github-actions[bot]',
     nextId: 1000,

@@ -37,11 +37,16 @@ export function readContext(env: Record<string, string | undefined>): GithubCont
       payload = {};
     }
   }
+  const repository = env.GITHUB_REPOSITORY ?? '';
+  // A workflow_run is about the run that triggered it: its commit and branch. GITHUB_SHA and
+  // GITHUB_REF are the default branch's then, the same for every head.
+  const triggering = obj(payload.workflow_run);
+  const branch = typeof triggering?.head_branch === 'string' && triggering.head_branch ? triggering.head_branch : undefined;
   return {
     eventName: env.GITHUB_EVENT_NAME ?? '',
-    repository: env.GITHUB_REPOSITORY ?? '',
-    sha: env.GITHUB_SHA ?? '',
-    ref: env.GITHUB_REF ?? '',
+    repository,
+    sha: (triggering ? sha(triggering.head_sha) : undefined) ?? env.GITHUB_SHA ?? '',
+    ref: branch ? `refs/heads/${branch}` : (env.GITHUB_REF ?? ''),
     job: env.GITHUB_JOB ?? '',
     workflow: workflowFile(env),
     action: env.GITHUB_ACTION ?? '',
@@ -49,7 +54,7 @@ export function readContext(env: Record<string, string | undefined>): GithubCont
     runAttempt: Math.max(1, Number.parseInt(env.GITHUB_RUN_ATTEMPT ?? '1', 10) || 1),
     serverUrl: (env.GITHUB_SERVER_URL ?? 'https://github.com').replace(/\/+$/, ''),
     apiUrl: (env.GITHUB_API_URL ?? 'https://api.github.com').replace(/\/+$/, ''),
-    pullRequest: pullRequestOf(payload),
+    pullRequest: pullRequestOf(payload, repository),
   };
 }
 
@@ -62,10 +67,12 @@ const sha = (value: unknown): string | undefined => (typeof value === 'string' &
 /**
  * The pull request an event is about: `pull_request` (pull_request, pull_request_target, reviews),
  * `issue` when it is a pull request (issue_comment: ChatOps such as "/train"), or the first of
- * `workflow_run.pull_requests` (a workflow_run triggered by a pull request's workflow), with the
- * head commit where the event names it. Undefined for anything else: never guessed from GITHUB_SHA.
+ * `workflow_run.pull_requests` into this repository (a workflow_run triggered by a pull request's
+ * workflow; GitHub lists pull requests of other repositories there too, and none for a fork's),
+ * with the head commit where the event names it. Undefined for anything else: never guessed from
+ * GITHUB_SHA.
  */
-export function pullRequestOf(payload: Json): GithubContext['pullRequest'] {
+export function pullRequestOf(payload: Json, repository = ''): GithubContext['pullRequest'] {
   const pr = obj(payload.pull_request);
   if (pr) {
     const number = prNumber(pr.number) ?? prNumber(payload.number);
@@ -77,10 +84,18 @@ export function pullRequestOf(payload: Json): GithubContext['pullRequest'] {
     return number === undefined ? undefined : { number };
   }
   const run = obj(payload.workflow_run);
-  const first = Array.isArray(run?.pull_requests) ? obj(run.pull_requests[0]) : undefined;
+  const listed = Array.isArray(run?.pull_requests) ? run.pull_requests.map(obj) : [];
+  const first = listed.find((p) => p !== undefined && intoThis(p, repository));
   const number = prNumber(first?.number);
   if (!run || number === undefined) return undefined;
   return { number, headSha: sha(run.head_sha) ?? sha(obj(first?.head)?.sha) };
+}
+
+/** Whether a pull request of workflow_run.pull_requests is into `repository` (owner/name); its base names its repository by API URL. */
+function intoThis(pr: Json, repository: string): boolean {
+  const url = obj(obj(pr.base)?.repo)?.url;
+  if (typeof url !== 'string' || !repository) return true;
+  return url.toLowerCase().endsWith(`/repos/${repository.toLowerCase()}`);
 }
 
 /** The head and base commits of a pull request in an event, and whether its head is a fork's. */

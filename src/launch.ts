@@ -18,7 +18,7 @@ import {
 import type { Log } from './core/log.js';
 import { type Clock, type RetryPolicy, nextDelay } from './core/retry.js';
 import type { Settings } from './inputs.js';
-import type { CallOptions, CreateRunBody, LoopsClient } from './loops/client.js';
+import { CLOCK_SKEW_MS, type CallOptions, type CreateRunBody, type LoopsClient } from './loops/client.js';
 import { isHealthy } from './holders.js';
 import { type Run, salvageRun } from './loops/types.js';
 import { type CreateIntent, HURRY, ownRuns, stopRun } from './shared.js';
@@ -77,8 +77,6 @@ export function buildRunBody(settings: Settings, sessionId: string, name: string
  * clocks disagreeing a little (the one that stamps Date, the one that stamps created_at).
  */
 export const SINCE_SLACK_MS = 500;
-/** Without any Date header from the server, how far its clock may lag ours. */
-export const CLOCK_SKEW_MS = 120_000;
 
 /** The earliest creation time (server clock, ms) a run made from now on can carry. */
 export function createdAfterNow(client: LoopsClient): number {

@@ -80,7 +80,7 @@ export async function planLaunch(client: LoopsClient, me: RunIdentity, opts: Pla
     const holders = thisCommit.filter((o) => o.run !== plan.adopt).map((o) => holderOf(o.run, view.runs));
     plan.leftovers = [...new Map(holders.flatMap((h) => (h && h !== plan.adopt ? [[h.id, h] as const] : []))).values()];
   }
-  if (!plan.adopt && opts.warmStart) plan.reuseFrom = warmSource(me, leg, view, plan, opts);
+  if (!plan.adopt && opts.warmStart) plan.reuseFrom = warmSource(me, { place, leg }, view, plan, opts);
   if (plan.reuseFrom) plan.leftovers = plan.leftovers.filter((r) => r.id !== plan.reuseFrom?.id);
   const note = uncheckedNote(
     unchecked(
@@ -93,11 +93,22 @@ export async function planLaunch(client: LoopsClient, me: RunIdentity, opts: Pla
   return plan;
 }
 
-/** The warm start's source: this leg and commit's own leftover first (it must go anyway), else the newest older push's run. */
-function warmSource(me: RunIdentity, leg: OurRun[], view: RunsView, plan: LaunchPlan, opts: PlanOptions): Run | undefined {
+/**
+ * The warm start's source: this leg and commit's own leftover first (it must go anyway), else the
+ * newest older push's run. Which push is older is judged across the whole place (every slot and
+ * leg), as supersede judges it: a late leg of an old push must not take a newer push's run.
+ */
+function warmSource(
+  me: RunIdentity,
+  runs: { place: OurRun[]; leg: OurRun[] },
+  view: RunsView,
+  plan: LaunchPlan,
+  opts: PlanOptions,
+): Run | undefined {
   const own = plan.leftovers.find(isHealthy);
   if (own) return own;
-  const older = olderPush(leg, me, opts.freshness);
+  const { place, leg } = runs;
+  const older = olderPush(place, me, opts.freshness);
   const others = leg.filter((o) => o.id.sha7 !== me.sha7 && older(o)).sort(newestFirst);
   const newest = others.find((o) => holderOf(o.run, view.runs));
   if (!newest) return undefined;

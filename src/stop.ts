@@ -11,7 +11,7 @@ import { type Clock, realClock } from './core/retry.js';
 import { formatDuration, neutralise } from './core/text.js';
 import { type RunsView, holderOf, listRunsView, unchecked, uncheckedNote } from './holders.js';
 import { ourRuns } from './lifecycle.js';
-import type { LoopsClient } from './loops/client.js';
+import { CLOCK_SKEW_MS, type LoopsClient } from './loops/client.js';
 import type { Run } from './loops/types.js';
 import { Outputs, STOP_OUTPUT_NAMES, type StopOutputName } from './report/outputs.js';
 import { markRunsStopped } from './report/pull-request.js';
@@ -147,7 +147,9 @@ async function select(client: LoopsClient, selectors: Selectors, ctx: GithubCont
   }
   const { pullRequest: pr, olderThanMinutes } = selectors;
   // older_than_minutes narrows what the pull request or the repository selects, never a run named in run_ids.
-  const cutoff = olderThanMinutes === undefined ? Infinity : client.serverNow().ms - olderThanMinutes * 60_000;
+  // Without the server's clock, ours may run ahead of it: move the cutoff back, so that a fresh run is never taken for an old one.
+  const now = client.serverNow();
+  const cutoff = olderThanMinutes === undefined ? Infinity : now.ms - (now.known ? 0 : CLOCK_SKEW_MS) - olderThanMinutes * 60_000;
   if (pr !== undefined || (olderThanMinutes !== undefined && selectors.runIds.length === 0)) {
     for (const o of ourRuns(runs, { owner, repo })) {
       if ((pr === undefined || o.id.place === `pr${pr}`) && !choices.has(o.run.id) && Date.parse(o.run.createdAt) <= cutoff)

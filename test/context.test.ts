@@ -84,6 +84,20 @@ describe('pullRequestOf: every event that is about a pull request, and nothing e
       headSha: 'ffffffff00',
     });
   });
+  it('workflow_run: a pull request of another repository is not this one (GitHub lists those too)', () => {
+    const into = (repo: string, number: number) => ({ number, base: { repo: { url: `https://api.github.com/repos/${repo}` } } });
+    const payload = { workflow_run: { head_sha: 'cafebabe99', pull_requests: [into('other/fork', 3), into('Acme/Fine-Tune', 9)] } };
+    expect(pullRequestOf(payload, 'acme/fine-tune')).toEqual({ number: 9, headSha: 'cafebabe99' });
+    expect(pullRequestOf({ workflow_run: { head_sha: 'cafebabe99', pull_requests: [into('other/fork', 3)] } }, 'acme/fine-tune')).toBeUndefined();
+  });
+  it("workflow_run: the commit and branch are the triggering run's, not the default branch's (GITHUB_SHA, GITHUB_REF)", () => {
+    const event = { workflow_run: { head_sha: 'cafebabe99', head_branch: 'fork-main', pull_requests: [] } };
+    const ctx = readContext({ ...base, GITHUB_EVENT_NAME: 'workflow_run', GITHUB_REF: 'refs/heads/main', GITHUB_EVENT_PATH: eventFile(event) });
+    expect(ctx).toMatchObject({ sha: 'cafebabe99', ref: 'refs/heads/fork-main' });
+    expect(ctx.pullRequest).toBeUndefined();
+    // Any other event keeps the runner's.
+    expect(readContext({ ...base, GITHUB_EVENT_PATH: eventFile({}) })).toMatchObject({ sha: base.GITHUB_SHA, ref: base.GITHUB_REF });
+  });
   it('workflow_run of a fork or a push (no pull_requests): no pull request', () => {
     expect(pullRequestOf({ workflow_run: { head_sha: 'cafebabe99', pull_requests: [] } })).toBeUndefined();
     expect(pullRequestOf({ workflow_run: { head_sha: 'cafebabe99' } })).toBeUndefined();

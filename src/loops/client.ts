@@ -91,6 +91,9 @@ interface Request<T> {
   once?: boolean;
 }
 
+/** Without any Date header from the server, how far its clock may be from ours, either way. */
+export const CLOCK_SKEW_MS = 120_000;
+
 export class LoopsClient {
   private readonly transport: Transport;
 
@@ -172,6 +175,7 @@ export class LoopsClient {
    * The server's current time, from the Date headers of its answers (`known` false until one
    * arrived: then it is our own clock).
    */
+  /** The server's clock now: ours moved by the Date headers seen; `known` false when none was (then see CLOCK_SKEW_MS). */
   serverNow(): { ms: number; known: boolean } {
     const offset = this.transport.clockOffsetMs;
     return { ms: this.options.clock.now() + (offset ?? 0), known: offset !== undefined };

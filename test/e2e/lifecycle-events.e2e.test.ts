@@ -92,6 +92,23 @@ describe("1. a stale push never takes the newest push's GPUs", () => {
   );
 
   test.concurrent(
+    "the head cannot be read: a late leg of push A judges push B newer by B's runs of any leg, so it never warm-starts from B",
+    async ({ loops, step }) => {
+      const emulator = await loops();
+      const leg = (leg_key: string) => launchInputs(emulator, { leg_key });
+      const a2 = await step({ inputs: leg('two'), ...pr(7, SHA.A) });
+      const b1 = await step({ inputs: leg('one'), ...pr(7, SHA.B) });
+      expect(b1.outputs.reused_from_run_id, 'no older run of leg one to start from').toBe('');
+      // Push A's leg one, queued until now: A's earliest run (leg two) predates B's, so B is newer.
+      const a1 = await step({ inputs: leg('one'), ...pr(7, SHA.A) });
+      expect(a1.code, a1.stdout).toBe(0);
+      expect(a1.outputs).toMatchObject({ reused_from_run_id: '', superseded_run_ids: '' });
+      expect(state(emulator, b1.outputs.run_id)).toBe('ACTIVE');
+      expect(b1.outputs.superseded_run_ids, "B's launch supersedes push A's runs, leg two's too").toBe(a2.outputs.run_id);
+    },
+  );
+
+  test.concurrent(
     'with warm_start and supersede off, the pull request is not read (no pull-requests permission needed)',
     async ({ loops, step, github }) => {
       const gh = await github();
@@ -217,6 +234,26 @@ describe('4. ChatOps and workflow_run launches belong to their own pull request'
       const b = await step({ inputs, ...workflowRun(43, SHA.B, { github: gh }) });
       expect(nameParts(b.outputs.run_name)).toMatchObject({ place: 'pr43', sha7: 'bbbbbbb' });
       expect(b.outputs.superseded_run_ids).toBe(a.outputs.run_id);
+    },
+  );
+});
+
+describe("4b. a workflow_run without a pull request (a fork's, or a branch push) is about its own commit", () => {
+  test.concurrent(
+    "two heads get two runs, each named by the triggering run's commit and branch, never the default branch's",
+    async ({ loops, step }) => {
+      const emulator = await loops();
+      const at = (sha: string) => ({
+        env: { GITHUB_EVENT_NAME: 'workflow_run', GITHUB_SHA: MAIN_SHA, GITHUB_REF: 'refs/heads/main' },
+        event: { action: 'completed', workflow_run: { head_sha: sha, head_branch: 'patch-1', pull_requests: [] } },
+      });
+      const a = await step({ inputs: launchInputs(emulator), ...at(SHA.A) });
+      const b = await step({ inputs: launchInputs(emulator), ...at(SHA.B) });
+      expect(nameParts(a.outputs.run_name)).toMatchObject({ place: '@patch-1', sha7: SHA.A.slice(0, 7) });
+      expect(nameParts(b.outputs.run_name)).toMatchObject({ place: '@patch-1', sha7: SHA.B.slice(0, 7) });
+      expect(b.outputs.adopted).toBe('false');
+      expect(b.outputs.run_id).not.toBe(a.outputs.run_id);
+      expect(creates(emulator)).toHaveLength(2);
     },
   );
 });

@@ -131,6 +131,21 @@ describe('6. the stop action', () => {
     },
   );
 
+  test.concurrent(
+    "by age without the server's clock (no Date header), the runner's 90 s ahead: a fresh run is never taken for an old one",
+    async ({ loops, step }) => {
+      const now = (): number => Date.now() - 90_000;
+      const emulator = await loops({ now, dateHeader: false });
+      const fresh = plant(emulator, { name: ourName('@main', 'bbbbbbb'), createdAt: now() - 30_000 }).id;
+      const old = plant(emulator, { name: ourName('@main', 'aaaaaaa'), createdAt: now() - 10 * MINUTE }).id;
+      const janitor = await stop(step, emulator, { older_than_minutes: 1 });
+      expect(janitor.code, janitor.stdout).toBe(0);
+      expect(janitor.outputs).toMatchObject({ selected_run_ids: old, stopped_run_ids: old });
+      expect(liveIds(emulator)).toEqual([fresh]);
+      expect(emulator.requests.length).toBeGreaterThan(0);
+    },
+  );
+
   test.concurrent('dry_run: lists what would be stopped (selected_run_ids), stops nothing, status dry_run', async ({ loops, step }) => {
     const emulator = await loops();
     const { pr7, others } = plantPullRequests(emulator);

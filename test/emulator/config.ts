@@ -34,6 +34,7 @@ export interface Config {
   latencyMs: number;
   deploymentIdOnRuns: boolean;
   now: () => number;
+  dateHeader: boolean;
   readAfterWriteMs: number;
   deactivateInactive: DeactivateInactive;
   users: Record<string, string>;
@@ -67,6 +68,7 @@ export function defaultConfig(): Config {
     latencyMs: 0,
     deploymentIdOnRuns: true,
     now: Date.now,
+    dateHeader: true,
     readAfterWriteMs: 0,
     deactivateInactive: 'ok',
     users: {},
@@ -109,6 +111,7 @@ function applyBase(c: Config, o: Partial<EmulatorOptions>): boolean {
   if (o.latencyMs !== undefined) c.latencyMs = Math.max(0, o.latencyMs);
   if (o.deploymentIdOnRuns !== undefined) c.deploymentIdOnRuns = o.deploymentIdOnRuns;
   if (o.now !== undefined) c.now = o.now;
+  if (o.dateHeader !== undefined) c.dateHeader = o.dateHeader;
   if (!('rateLimit' in o)) return false;
   if (o.rateLimit !== undefined && !(o.rateLimit.perSecond > 0)) throw new Error('rateLimit.perSecond must be > 0');
   c.rateLimit = o.rateLimit === undefined ? undefined : { ...o.rateLimit };

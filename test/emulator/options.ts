@@ -66,6 +66,8 @@ export interface EmulatorOptions {
   deploymentIdOnRuns?: boolean;
   /** The server clock (ms): created_at, status timelines, the Date header. Default Date.now. */
   now?: () => number;
+  /** Default true; false: answers carry no Date header (a proxy that strips it), so a client cannot learn the server's clock. */
+  dateHeader?: boolean;
   /** For this long after a run is created, reads do not see it (404, left out of lists). Default 0. */
   readAfterWriteMs?: number;
   /** Default 'ok'. */

@@ -84,7 +84,9 @@ export class Exchange {
   /** The Date header on the server clock; the BOM before a JSON body when asked for. */
   private finish(r: Resp): { headers: Record<string, string>; body: Buffer } {
     const { config } = this.env;
-    const headers = { Date: new Date(config.now()).toUTCString(), ...r.headers };
+    const headers = { ...(config.dateHeader ? { Date: new Date(config.now()).toUTCString() } : {}), ...r.headers };
+    // Node adds a Date of its own (the runner's clock) unless told not to.
+    if (!config.dateHeader) this.res.sendDate = false;
     const contentType = Object.entries(headers).find(([k]) => k.toLowerCase() === 'content-type')?.[1];
     const bom = config.bom && isJsonContentType(contentType);
     return { headers, body: Buffer.from(bom ? `\uFEFF${r.body}` : r.body) };

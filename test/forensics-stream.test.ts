@@ -183,6 +183,28 @@ describe('streaming trainer lines', () => {
     expect(behind.printed).toHaveLength(5 * 4 - 4); // each page but the first repeats its first line, printed before
   });
 
+  it('lines read apart from the stream (the newest, afresh, newest first): only those not printed yet are printed, oldest first', async () => {
+    const s = await setup();
+    s.add([
+      { at: 5000, message: 'same ms, first' },
+      { at: 5000, message: 'same ms, second' },
+    ]);
+    await s.poll();
+    const printed = [...s.printed];
+    expect(printed.slice(-2)).toEqual(['same ms, first', 'same ms, second']);
+    // A failed catch-up, then the newest lines read afresh: what was streamed, and two lines more.
+    s.add([
+      { at: 5000, message: 'same ms, late' },
+      { at: 7000, message: 'the last words' },
+    ]);
+    const client = open.at(-1)?.client;
+    const fresh = await client?.getTrainerLogs(s.run.deploymentId ?? '', { direction: 'desc', limit: 200 });
+    expect(fresh?.[0]?.message).toBe('the last words');
+    s.stream.absorb(fresh ?? []);
+    expect(s.printed).toEqual([...printed, 'same ms, late', 'the last words']);
+    expect(s.stream.recent()[0]?.message).toBe('the last words');
+  });
+
   it('finish does not wait past its deadline for a request that hangs', async () => {
     const s = await setup();
     s.emulator.fault({ path: /\/logs$/, kind: 'delay', delayMs: 30_000, times: Infinity });

@@ -155,6 +155,9 @@ describe('modeWarnings', () => {
     ]);
     const kimi = settings({ reuseFromRunId: 'r0', baseModel: 'moonshotai/Kimi-K2.6' });
     expect(modeWarnings(kimi, predictMode(kimi, models))).toEqual([]);
+    // scope: deployment asked for dedicated GPUs: a reuse gives up nothing, so no warning.
+    const asked = settings({ reuseFromSessionId: 's0', scope: 'deployment' });
+    expect(modeWarnings(asked, predictMode(asked, models))).toEqual([]);
   });
 });
 

@@ -55,7 +55,7 @@ export function parseReportInputs(read: InputReader, env: Record<string, string 
     metrics,
     runId: f.id('run_id') ?? '',
     baseline,
-    // Untrimmed, so that line numbers are the user's.
+    // Untrimmed (report.ts reads it so), so that line numbers are the user's, blank lines at the top counted.
     rules: readRules(f, read('thresholds') ?? '', metrics, metricsPath),
     needBaseline: f.bool('thresholds_need_baseline'),
     checkName: f.text('check_name'),

@@ -39,7 +39,11 @@ export async function runReport(options: ReportOptions = {}): Promise<void> {
   if (token) core.setSecret(token);
   let summary: string | undefined;
   try {
-    const parsed = parseReportInputs((name) => core.getInput(name), env, options.readText ?? workspaceFiles(env));
+    const parsed = parseReportInputs(
+      (name) => core.getInput(name, { trimWhitespace: name !== 'thresholds' }),
+      env,
+      options.readText ?? workspaceFiles(env),
+    );
     for (const warning of parsed.warnings) log.warning(warning);
     if (!parsed.ok) throw new UserError(`Invalid inputs; nothing was posted:\n${parsed.errors.map((e) => `- ${e}`).join('\n')}`);
     const done = await report(parsed.settings, readContext(env), log, outputs);

@@ -56,9 +56,17 @@ function gather(client: LoopsClient, run: Run, f: Failure): Promise<Gathered[]> 
   return Promise.all([f.stream ? fromStream(f.stream, opts) : fetchTrainer(opts), fetchSampler(opts)]);
 }
 
-/** The streamed lines; when the stream could not catch up, the newest lines read afresh (none of them was printed). */
+/**
+ * The streamed lines. When the stream could not catch up (behind, or its last request failed), the
+ * newest lines are read afresh and only those it had not printed are printed, as streamed lines.
+ */
 async function fromStream(stream: LogStream, opts: FetchOptions): Promise<Gathered> {
-  if (!(await stream.finish(opts.deadline)) && !stream.stopped) return fetchTrainer(opts);
+  if (!(await stream.finish(opts.deadline)) && !stream.stopped) {
+    const fresh = await fetchTrainer(opts);
+    if (fresh.state !== 'lines') {
+      if (stream.recent().length === 0) return fresh;
+    } else stream.absorb(fresh.lines);
+  }
   const lines = stream.recent();
   if (lines.length === 0 && stream.stopped) return { source: 'trainer', state: stream.stopped.state, why: stream.stopped.why };
   return { source: 'trainer', state: 'lines', lines, streamed: true };

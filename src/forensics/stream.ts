@@ -126,11 +126,34 @@ export class LogStream {
     }
   }
 
+  /**
+   * Lines read apart from the stream (the newest, read afresh when it could not catch up): prints,
+   * oldest first, only those it has not printed, so that no line is shown twice.
+   */
+  absorb(lines: readonly LogLine[]): void {
+    const ascending = [...lines].sort((a, b) =>
+      BigInt(a.timestamp) < BigInt(b.timestamp) ? -1 : BigInt(a.timestamp) > BigInt(b.timestamp) ? 1 : 0,
+    );
+    this.printNew(ascending);
+  }
+
   /** Prints the page's new lines (oldest first) and moves the window on. */
   private take(page: LogLine[], from: number): void {
     this.behind = page.length >= this.pageSize;
+    this.printNew(page);
+    // A full page inside one millisecond would come back the same: the rest of that millisecond is given up, and said.
+    const last = page.at(-1);
+    if (page.length >= this.pageSize && last && msOf(last) === from) {
+      this.opts.note(`show_logs: more than ${this.pageSize} trainer log lines within one millisecond; the rest of that millisecond is not shown`);
+      this.fromMs = from + 1;
+      this.printedInFromMs = new Map();
+    }
+  }
+
+  /** Prints the lines (oldest first) after the last one printed, the ones of its millisecond not printed yet included. */
+  private printNew(lines: readonly LogLine[]): void {
     let again = new Map(this.printedInFromMs);
-    for (const line of page) {
+    for (const line of lines) {
       const ms = msOf(line);
       if (ms < this.fromMs) continue;
       const key = keyOf(line);
@@ -149,13 +172,6 @@ export class LogStream {
       this.opts.print(line);
       this.newest.push(line);
       if (this.newest.length > this.keep) this.newest.shift();
-    }
-    // A full page inside one millisecond would come back the same: the rest of that millisecond is given up, and said.
-    const last = page.at(-1);
-    if (page.length >= this.pageSize && last && msOf(last) === from) {
-      this.opts.note(`show_logs: more than ${this.pageSize} trainer log lines within one millisecond; the rest of that millisecond is not shown`);
-      this.fromMs = from + 1;
-      this.printedInFromMs = new Map();
     }
   }
 }

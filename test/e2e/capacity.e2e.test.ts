@@ -54,6 +54,26 @@ describe.concurrent('capacity refusals (429, details.reason loops_capacity)', ()
   });
 });
 
+describe.concurrent('a 429 of the create without loops_capacity (a rate limit)', () => {
+  test('is retried up to max_retries, not for the whole wait window: then the step fails, nothing created', async ({ loops, step }) => {
+    const emulator = await loops();
+    emulator.fault({
+      method: 'POST',
+      path: '/v1/loops/runs',
+      kind: 'status',
+      status: 429,
+      times: Infinity,
+      body: { error: 'Rate limit exceeded', retry_after: 0.2 },
+    });
+    const result = await step({ inputs: launchInputs(emulator, { max_retries: 1, wait_timeout_seconds: 30 }) });
+    expect(result.code).toBe(1);
+    expect(creates(emulator)).toHaveLength(2);
+    expect(annotations(result.stdout)).toMatch(/HTTP 429.*gave up after 2 attempts/);
+    expect(annotations(result.stdout)).not.toContain('no capacity');
+    expect(emulator.runs()).toEqual([]);
+  });
+});
+
 describe.concurrent('retry_after in a 429 body', () => {
   test('is honoured like Retry-After (Baseten sends no header)', async ({ loops, step }) => {
     const emulator = await loops();

@@ -287,6 +287,27 @@ describe.concurrent('show_logs', () => {
   });
 });
 
+describe.concurrent('always, when the last catch-up fails', () => {
+  test('the newest lines are read afresh and only those not streamed are printed: no line twice', async ({ loops, step }) => {
+    const emulator = await loops({ story: 'oom' });
+    // One failure of the trainer's logs, on the first read after the run is stopped: the stream's catch-up.
+    emulator.fault({
+      path: /^\/v1\/loops\/deployments\/[^/]+\/logs$/,
+      kind: 'status',
+      status: 500,
+      afterSeen: { method: 'POST', path: /\/deactivate$/ },
+    });
+    const result = await step({ inputs: inputs(emulator, { wait_for: 'all', show_logs: 'always' }) });
+    expectCause(result, 'oom');
+    const failed = requestsTo(emulator, 'GET', /\/v1\/loops\/deployments\/[^/]+\/logs/).filter((r) => r.status === 500);
+    expect(failed, 'the catch-up failed once').toHaveLength(1);
+    const trainerLines = result.stdout.split('\n').filter((l) => l.startsWith('trainer | '));
+    expect(new Set(trainerLines).size, 'no streamed line printed twice').toBe(trainerLines.length);
+    expect(result.stdout.split('\n').filter((l) => l.includes('CUDA out of memory'))).toHaveLength(1);
+    expect(group(result.stdout, 'Trainer logs (last ')).toBeUndefined();
+  });
+});
+
 describe.concurrent('hostile log lines', () => {
   const HOSTILE = [
     '::error::pwned',

@@ -330,8 +330,8 @@ describe.concurrent('bad input: an error naming the file, metric or line, and no
     [
       'a rule that does not parse',
       { acc: 1 },
-      { thresholds: 'acc >= 0.5\nacc => 0.8' },
-      /thresholds: line 2 \("acc => 0.8"\): => is not an operator/,
+      { thresholds: '\n\n# the floor\nacc >= 0.5\nacc => 0.8' },
+      /thresholds: line 5 \("acc => 0.8"\): => is not an operator/,
     ],
     [
       'a rule naming a metric not in the file',

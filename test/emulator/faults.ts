@@ -4,12 +4,12 @@ import { type Resp, htmlPage, json } from './responses.js';
 import type { Exchange, Timers } from './transport.js';
 
 export class FaultQueue {
-  private queue: { spec: FaultSpec; remaining: number }[] = [];
+  private queue: { spec: FaultSpec; remaining: number; armed: boolean }[] = [];
 
   add(spec: FaultSpec): void {
     const times = spec.times ?? 1;
     if (!(times > 0)) throw new Error('fault.times must be > 0');
-    this.queue.push({ spec: { ...spec }, remaining: times });
+    this.queue.push({ spec: { ...spec }, remaining: times, armed: spec.afterSeen === undefined });
   }
 
   clear(): void {
@@ -18,16 +18,23 @@ export class FaultQueue {
 
   /** The first fault registered for this request, used up once. */
   take(method: string, pathname: string): FaultSpec | undefined {
+    const arming = this.queue.filter((f) => !f.armed && f.spec.afterSeen && matches(f.spec.afterSeen, method, pathname));
     for (const f of this.queue) {
-      if (f.spec.method && f.spec.method.toUpperCase() !== method) continue;
-      const p = f.spec.path;
-      if (typeof p === 'string' ? p !== pathname : ((p.lastIndex = 0), !p.test(pathname))) continue;
+      if (!f.armed || !matches(f.spec, method, pathname)) continue;
       f.remaining -= 1;
       if (f.remaining <= 0) this.queue = this.queue.filter((x) => x !== f);
+      for (const a of arming) a.armed = true;
       return f.spec;
     }
+    for (const a of arming) a.armed = true;
     return undefined;
   }
+}
+
+function matches(spec: { method?: string; path: string | RegExp }, method: string, pathname: string): boolean {
+  if (spec.method && spec.method.toUpperCase() !== method) return false;
+  const p = spec.path;
+  return typeof p === 'string' ? p === pathname : ((p.lastIndex = 0), p.test(pathname));
 }
 
 function statusFault(spec: FaultSpec): Resp {

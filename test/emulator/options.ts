@@ -29,6 +29,8 @@ export interface FaultSpec {
   body?: string | object;
   /** Extra response headers, e.g. {'Retry-After': '2'}. */
   headers?: Record<string, string>;
+  /** Armed only once a request matching this has been received (not that request itself): a fault at a chosen moment. */
+  afterSeen?: { method?: string; path: string | RegExp };
   /** For 'delay': hold the response this long (default 60000), then answer normally. */
   delayMs?: number;
   /** For 'redirect': Location header value (default: the same URL on this emulator). */

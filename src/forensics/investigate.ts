@@ -63,9 +63,8 @@ function gather(client: LoopsClient, run: Run, f: Failure): Promise<Gathered[]> 
 async function fromStream(stream: LogStream, opts: FetchOptions): Promise<Gathered> {
   if (!(await stream.finish(opts.deadline)) && !stream.stopped) {
     const fresh = await fetchTrainer(opts);
-    if (fresh.state !== 'lines') {
-      if (stream.recent().length === 0) return fresh;
-    } else stream.absorb(fresh.lines);
+    if (fresh.state === 'lines') stream.absorb(fresh.lines);
+    else if (stream.recent().length === 0) return fresh;
   }
   const lines = stream.recent();
   if (lines.length === 0 && stream.stopped) return { source: 'trainer', state: stream.stopped.state, why: stream.stopped.why };

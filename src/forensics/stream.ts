@@ -131,10 +131,8 @@ export class LogStream {
    * oldest first, only those it has not printed, so that no line is shown twice.
    */
   absorb(lines: readonly LogLine[]): void {
-    const ascending = [...lines].sort((a, b) =>
-      BigInt(a.timestamp) < BigInt(b.timestamp) ? -1 : BigInt(a.timestamp) > BigInt(b.timestamp) ? 1 : 0,
-    );
-    this.printNew(ascending);
+    const ns = (line: LogLine): bigint => BigInt(line.timestamp);
+    this.printNew([...lines].sort((a, b) => (ns(a) < ns(b) ? -1 : ns(a) > ns(b) ? 1 : 0)));
   }
 
   /** Prints the page's new lines (oldest first) and moves the window on. */

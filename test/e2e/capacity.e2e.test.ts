@@ -39,6 +39,18 @@ describe.concurrent('capacity refusals (429, details.reason loops_capacity)', ()
     expect(result.summary).toContain('Baseten has no capacity for this run now');
   });
 
+  test("the window counts from the step's start, not from the first create: a slow preflight uses it up", async ({ loops, step }) => {
+    const emulator = await loops({ capacity: { refusals: Infinity, retryAfterSeconds: 0.3 } });
+    emulator.fault({ path: '/v1/loops/capabilities', kind: 'delay', delayMs: 2500 });
+    const result = await step({ inputs: launchInputs(emulator, { max_retries: 0, wait_timeout_seconds: 3 }) });
+    expect(result.code).toBe(1);
+    expect(annotations(result.stdout)).toContain('until wait_timeout_seconds (3s) had passed since the step began');
+    const first = Math.min(...emulator.requests.map((r) => r.at));
+    const last = Math.max(...creates(emulator).map((r) => r.at));
+    // Counted from the first create (≈ 2.5 s in), the last would come ≈ 5.5 s after the first request.
+    expect(last - first).toBeLessThan(4_000);
+  });
+
   test('cancellation cuts the pause short: status cancelled, nothing created', async ({ loops, step }) => {
     // retry_after 60 s: without the cancellation, the step would outlive its 20 s run limit.
     const emulator = await loops({ capacity: { refusals: Infinity, retryAfterSeconds: 60 } });
